@@ -1,0 +1,38 @@
+"""Paths and tunables in one place, so the CLI, Dagster and tests agree on where data lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+SOURCES = ("assessments", "surveys", "training")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    warehouse: Path
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.data_dir / "reference"
+
+    def source_dir(self, source: str) -> Path:
+        return self.raw_dir / source
+
+
+def load_settings() -> Settings:
+    """Read KINERJA_DATA_DIR / KINERJA_WAREHOUSE; relative paths resolve against the cwd."""
+    data_dir = Path(os.environ.get("KINERJA_DATA_DIR", "data")).resolve()
+    warehouse = Path(
+        os.environ.get("KINERJA_WAREHOUSE", str(data_dir / "warehouse.duckdb"))
+    ).resolve()
+    return Settings(data_dir=data_dir, warehouse=warehouse)
