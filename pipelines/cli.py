@@ -1,0 +1,98 @@
+"""`kinerja generate | run | summary`: the commands behind `make run`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines.settings import SOURCES, load_settings
+
+
+def _raw_is_empty(raw_dir: Path) -> bool:
+    return not any(p.is_file() for s in SOURCES for p in (raw_dir / s).glob("*"))
+
+
+@click.group()
+def main() -> None:
+    """kinerja: ASN performance warehouse (Dagster + DuckDB + dbt)."""
+
+
+@main.command()
+@click.option("--employees", default=1500, show_default=True, help="Employees to simulate.")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--errors/--no-errors", default=True, help="Plant bad rows to be quarantined.")
+@click.option("--effects/--no-effects", default=True, help="Plant effects for the analyses.")
+@click.option("--force", is_flag=True, help="Write even if data/raw already holds exports.")
+def generate(employees: int, seed: int, errors: bool, effects: bool, force: bool) -> None:
+    """Write realistic, deterministic sample exports into KINERJA_DATA_DIR."""
+    from pipelines.generate import generate_dataset
+
+    settings = load_settings()
+    if not force and not _raw_is_empty(settings.raw_dir):
+        raise click.ClickException(
+            f"{settings.raw_dir} already holds exports; pass --force to overwrite them."
+        )
+    truth = generate_dataset(
+        settings.data_dir, employees=employees, seed=seed, errors=errors, effects=effects
+    )
+    click.echo(f"wrote {len(truth['files'])} export files under {settings.raw_dir}")
+    click.echo(f"truth file: {settings.data_dir / 'truth.json'}")
+
+
+@main.command()
+@click.option(
+    "--generate-if-empty/--no-generate",
+    default=True,
+    show_default=True,
+    help="Generate the sample exports first when data/raw is empty.",
+)
+def run(generate_if_empty: bool) -> None:
+    """Materialize every asset (ingest, validate, dbt build) and print a summary."""
+    settings = load_settings()
+    if _raw_is_empty(settings.raw_dir):
+        if not generate_if_empty:
+            raise click.ClickException(f"no exports under {settings.raw_dir}")
+        from pipelines.generate import generate_dataset
+
+        click.echo(f"{settings.raw_dir} is empty: generating the sample exports")
+        generate_dataset(settings.data_dir)
+
+    import dagster as dg
+
+    from pipelines.definitions import build_defs
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    job = build_defs(settings).resolve_job_def("materialize_all")
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        raise click.ClickException(f"run failed in steps: {', '.join(failed)}")
+    failed_checks = [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    _echo_summary(settings.warehouse)
+    if failed_checks:
+        click.echo(f"\n{len(failed_checks)} asset checks did not pass:")
+        for check in failed_checks:
+            click.echo(f"  - {check.asset_key.to_user_string()}: {check.check_name}")
+
+
+@main.command()
+def summary() -> None:
+    """Print rows read / loaded / quarantined per source and the marts built."""
+    _echo_summary(load_settings().warehouse)
+
+
+def _echo_summary(warehouse: Path) -> None:
+    from pipelines.summary import render
+
+    click.echo(render(warehouse))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

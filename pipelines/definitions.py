@@ -1,0 +1,33 @@
+"""The kinerja code location: every asset, check, job and resource, assembled in one place."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.dbt import kinerja_dbt_assets
+from pipelines.resources import build_resources
+from pipelines.settings import Settings, load_settings
+from pipelines.sources import assessments, reference, surveys, training
+
+SOURCE_MODULES = (reference, assessments, surveys, training)
+
+materialize_all = dg.define_asset_job(
+    "materialize_all",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every export, validate it, and build all dbt models and their tests.",
+)
+
+
+def build_defs(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions bound to one data dir and warehouse (tests bind their own temp paths)."""
+    return dg.Definitions(
+        assets=[*(a for m in SOURCE_MODULES for a in m.assets), kinerja_dbt_assets],
+        asset_checks=[c for m in SOURCE_MODULES for c in m.asset_checks],
+        jobs=[materialize_all],
+        resources=build_resources(settings or load_settings()),
+        # DuckDB allows one writer process: run the steps in one process, one after another.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_defs()

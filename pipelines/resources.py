@@ -1,0 +1,26 @@
+"""Resources shared by every asset: one DuckDB warehouse file and the dbt CLI."""
+
+from __future__ import annotations
+
+import os
+
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+
+def export_warehouse_env(settings: Settings) -> None:
+    """dbt's profile reads the warehouse path from the environment; make it absolute for it."""
+    os.environ["KINERJA_WAREHOUSE"] = str(settings.warehouse)
+    os.environ["KINERJA_DATA_DIR"] = str(settings.data_dir)
+
+
+def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    settings = settings or load_settings()
+    export_warehouse_env(settings)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "duckdb": DuckDBResource(database=str(settings.warehouse)),
+        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+    }

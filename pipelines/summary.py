@@ -1,0 +1,74 @@
+"""What a run did, read back from the warehouse: rows per source and what the marts hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import SOURCES
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    source: str
+    files: int
+    read: int
+    quarantined: int
+    superseded: int
+
+    @property
+    def loaded(self) -> int:
+        """Rows that reach staging: everything read that was neither rejected nor superseded."""
+        return self.read - self.quarantined - self.superseded
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def source_counts(con: duckdb.DuckDBPyConnection) -> list[SourceCounts]:
+    counts = []
+    for source in SOURCES:
+        valid = _scalar(con, f"select count(*) from raw.{source}")
+        rejected = _scalar(
+            con,
+            f"select count(*) from (select distinct source_file, source_row "
+            f"from quarantine.{source})",
+        )
+        files = _scalar(con, f"select count(*) from raw.files where source = '{source}'")
+        superseded = (
+            _scalar(con, "select count(*) from audit.audit_superseded_submissions")
+            if source == "assessments"
+            else 0
+        )
+        counts.append(SourceCounts(source, files, valid + rejected, rejected, superseded))
+    return counts
+
+
+def mart_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' order by table_name"
+    ).fetchall()
+    return {name: _scalar(con, f"select count(*) from marts.{name}") for (name,) in tables}
+
+
+def render(warehouse: Path) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sources = source_counts(con)
+        marts = mart_counts(con)
+    lines = [
+        f"{'source':<12}{'files':>7}{'read':>10}{'loaded':>10}{'quarantined':>13}{'superseded':>12}"
+    ]
+    for c in sources:
+        lines.append(
+            f"{c.source:<12}{c.files:>7}{c.read:>10}{c.loaded:>10}{c.quarantined:>13}"
+            f"{c.superseded:>12}"
+        )
+    lines.append("")
+    lines.append("marts: " + ", ".join(f"marts.{name} ({n} rows)" for name, n in marts.items()))
+    lines.append(f"warehouse: {warehouse}")
+    return "\n".join(lines)
