@@ -1,0 +1,202 @@
+"""Employee performance assessments (SKP exports): one row per employee x period x indicator.
+
+Parsing (numbers, NIPs, enum spelling) happens first, with reasons; the pandera schema then
+checks the typed frame (required values, ranges, enumerations, known agency).
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.rules import parsing
+from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
+from pipelines.rules.pseudonym import pseudonymise
+from pipelines.sources._ingest import (
+    ROW,
+    SourceDefinition,
+    Validated,
+    build_source_assets,
+    failures_from_reasons,
+    split_valid,
+    with_row_ids,
+)
+
+SOURCE = "assessments"
+REQUIRED = [
+    "nip",
+    "kode_opd",
+    "tahun",
+    "periode",
+    "kode_indikator",
+    "target",
+    "realisasi",
+    "rating_hasil_kerja",
+    "rating_perilaku",
+    "predikat",
+]
+COLUMNS = [
+    "nip",
+    "nama",
+    "kode_opd",
+    "nama_opd",
+    "unit_kerja",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "tahun",
+    "periode",
+    "kode_indikator",
+    "indikator",
+    "target",
+    "realisasi",
+    "satuan",
+    "nilai_mandiri",
+    "nilai_atasan",
+    "rating_hasil_kerja",
+    "rating_perilaku",
+    "predikat",
+    "nip_penilai",
+]
+OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
+OUTPUT = [
+    "nip",
+    "employee_key",
+    "nama",
+    "kode_opd",
+    "nama_opd",
+    "unit_kerja",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "tahun",
+    "periode",
+    "kode_indikator",
+    "indikator",
+    "target",
+    "realisasi",
+    "satuan",
+    "nilai_mandiri",
+    "nilai_atasan",
+    "rating_hasil_kerja",
+    "rating_perilaku",
+    "predikat",
+    "nip_penilai",
+    "penilai_key",
+    "is_pppk",
+]
+
+
+def _one_of(values: list[str]) -> pa.Check:
+    return pa.Check.isin(values, error=f"is not one of: {', '.join(values)}")
+
+
+def assessment_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
+    """Schema of the typed assessment frame; known agencies come from raw.agencies."""
+    text = pl.String
+    return pa.DataFrameSchema(
+        name="assessments",
+        columns={
+            "nip": pa.Column(text, nullable=False),
+            "kode_opd": pa.Column(
+                text,
+                pa.Check.isin(sorted(known_agencies), error="is not a known agency (raw.agencies)"),
+                nullable=False,
+            ),
+            "jenis_jabatan": pa.Column(text, _one_of(parsing.POSITION_TYPES), nullable=True),
+            "golongan": pa.Column(text, _one_of(parsing.GOLONGANS), nullable=True),
+            "tahun": pa.Column(
+                pl.Int32, pa.Check.in_range(2000, 2100, error="is not a year in 2000..2100")
+            ),
+            "periode": pa.Column(text, _one_of(parsing.PERIODS)),
+            "kode_indikator": pa.Column(text),
+            "target": pa.Column(pl.Float64, pa.Check.gt(0, error="must be greater than 0")),
+            "realisasi": pa.Column(pl.Float64, pa.Check.ge(0, error="must not be negative")),
+            "nilai_mandiri": pa.Column(
+                pl.Float64, pa.Check.in_range(0, 120, error="is outside 0..120"), nullable=True
+            ),
+            "nilai_atasan": pa.Column(
+                pl.Float64, pa.Check.in_range(0, 120, error="is outside 0..120"), nullable=True
+            ),
+            "rating_hasil_kerja": pa.Column(text, _one_of(parsing.RATINGS)),
+            "rating_perilaku": pa.Column(text, _one_of(parsing.RATINGS)),
+            "predikat": pa.Column(text, _one_of(parsing.PREDIKATS)),
+            "is_pppk": pa.Column(pl.Boolean, nullable=False),
+        },
+        strict=False,
+        coerce=False,
+    )
+
+
+def validate_assessments(
+    frame: pl.DataFrame, known_agencies: set[str] | pl.Series, key: bytes
+) -> Validated:
+    """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons."""
+    frame = with_row_ids(frame)
+    tahun = parsing.parse_integer(pl.col("tahun"), "tahun")
+    numbers = {c: parsing.parse_decimal(pl.col(c), c) for c in _DECIMALS}
+    text = {c: parsing.blank_to_null(pl.col(c)) for c in _PLAIN_TEXT}
+    typed = frame.select(
+        ROW,
+        "source_file",
+        "source_row",
+        "file_sha256",
+        clean_nip(pl.col("nip")).alias("nip"),
+        clean_nip(pl.col("nip_penilai")).alias("nip_penilai"),
+        *[expr.alias(c) for c, expr in text.items()],
+        parsing.normalise_position_type(pl.col("jenis_jabatan")).alias("jenis_jabatan"),
+        parsing.normalise_golongan(pl.col("golongan")).alias("golongan"),
+        tahun.value.alias("tahun"),
+        parsing.normalise_period(pl.col("periode")).alias("periode"),
+        *[parsed.value.alias(c) for c, parsed in numbers.items()],
+        parsing.normalise_rating(pl.col("rating_hasil_kerja")).alias("rating_hasil_kerja"),
+        parsing.normalise_rating(pl.col("rating_perilaku")).alias("rating_perilaku"),
+        parsing.normalise_predikat(pl.col("predikat")).alias("predikat"),
+        is_pppk(pl.col("nip")).fill_null(False).alias("is_pppk"),
+    )
+    typed = typed.with_columns(
+        pseudonymise(typed.get_column("nip"), key).alias("employee_key"),
+        pseudonymise(typed.get_column("nip_penilai"), key).alias("penilai_key"),
+    )
+    parse_failures = failures_from_reasons(
+        frame,
+        {
+            "nip": nip_reason(pl.col("nip")),
+            "nip_penilai": nip_reason(pl.col("nip_penilai"), "nip_penilai"),
+            "tahun": tahun.reason,
+            **{c: parsed.reason for c, parsed in numbers.items()},
+        },
+    )
+    known = set(
+        known_agencies.to_list() if isinstance(known_agencies, pl.Series) else known_agencies
+    )
+    return split_valid(frame, typed, parse_failures, assessment_schema(known), COLUMNS, OUTPUT)
+
+
+_DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
+_PLAIN_TEXT = [
+    "nama",
+    "kode_opd",
+    "nama_opd",
+    "unit_kerja",
+    "jabatan",
+    "kode_indikator",
+    "indikator",
+    "satuan",
+]
+
+ingest_assessments = build_source_assets(
+    SourceDefinition(
+        name=SOURCE,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        validate=validate_assessments,
+        description=(
+            "Valid assessment rows from data/raw/assessments (CSV/xlsx), typed and normalised, "
+            "with employee_key/penilai_key pseudonyms and file lineage."
+        ),
+    )
+)
+
+assets: list = [ingest_assessments]
+asset_checks: list = []

@@ -1,0 +1,127 @@
+"""Competency-development (training) records: one row per course attendance."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.rules import parsing
+from pipelines.rules.nip import clean_nip, nip_reason
+from pipelines.rules.pseudonym import pseudonymise
+from pipelines.sources._ingest import (
+    ROW,
+    SourceDefinition,
+    Validated,
+    build_source_assets,
+    failures_from_reasons,
+    split_valid,
+    with_row_ids,
+)
+
+SOURCE = "training"
+REQUIRED = ["nip", "nama_pelatihan", "jenis", "tanggal_mulai", "tanggal_selesai", "jp"]
+COLUMNS = [
+    "nip",
+    "nama_pelatihan",
+    "jenis",
+    "penyelenggara",
+    "tanggal_mulai",
+    "tanggal_selesai",
+    "jp",
+    "sertifikat",
+]
+OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
+OUTPUT = ["nip", "employee_key", *COLUMNS[1:]]
+MAX_JP = 1000
+
+
+def training_schema() -> pa.DataFrameSchema:
+    """Schema of the typed training frame."""
+    return pa.DataFrameSchema(
+        name="training",
+        columns={
+            "nip": pa.Column(pl.String),
+            "nama_pelatihan": pa.Column(pl.String),
+            "jenis": pa.Column(
+                pl.String,
+                pa.Check.isin(parsing.TRAINING_KINDS, error="is not klasikal or nonklasikal"),
+            ),
+            "tanggal_mulai": pa.Column(pl.Date),
+            "tanggal_selesai": pa.Column(pl.Date),
+            "jp": pa.Column(
+                pl.Float64,
+                [
+                    pa.Check.gt(0, error="must be greater than 0"),
+                    pa.Check.le(MAX_JP, error=f"is more than {MAX_JP} JP"),
+                ],
+            ),
+            "sertifikat": pa.Column(pl.Boolean, nullable=True),
+        },
+        strict=False,
+        coerce=False,
+    )
+
+
+def validate_training(
+    frame: pl.DataFrame, known_agencies: set[str] | pl.Series, key: bytes
+) -> Validated:
+    """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons.
+
+    Training rows carry no kode_opd; ``known_agencies`` is accepted so every source
+    validates alike.
+    """
+    del known_agencies
+    frame = with_row_ids(frame)
+    start = parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai")
+    end = parsing.parse_date(pl.col("tanggal_selesai"), "tanggal_selesai")
+    jp = parsing.parse_decimal(pl.col("jp"), "jp")
+    certificate = parsing.parse_flag(pl.col("sertifikat"), "sertifikat")
+    typed = frame.select(
+        ROW,
+        "source_file",
+        "source_row",
+        "file_sha256",
+        clean_nip(pl.col("nip")).alias("nip"),
+        parsing.blank_to_null(pl.col("nama_pelatihan")).alias("nama_pelatihan"),
+        parsing.normalise_training_kind(pl.col("jenis")).alias("jenis"),
+        parsing.blank_to_null(pl.col("penyelenggara")).alias("penyelenggara"),
+        start.value.alias("tanggal_mulai"),
+        end.value.alias("tanggal_selesai"),
+        jp.value.alias("jp"),
+        certificate.value.alias("sertifikat"),
+    )
+    typed = typed.with_columns(pseudonymise(typed.get_column("nip"), key).alias("employee_key"))
+    ends_before_start = pl.when(end.value < start.value).then(
+        pl.lit("tanggal_selesai ")
+        + end.value.cast(pl.String)
+        + " is before tanggal_mulai "
+        + start.value.cast(pl.String)
+    )
+    parse_failures = failures_from_reasons(
+        frame,
+        {
+            "nip": nip_reason(pl.col("nip")),
+            "tanggal_mulai": start.reason,
+            "tanggal_selesai": pl.coalesce(end.reason, ends_before_start),
+            "jp": jp.reason,
+            "sertifikat": certificate.reason,
+        },
+    )
+    return split_valid(frame, typed, parse_failures, training_schema(), COLUMNS, OUTPUT)
+
+
+ingest_training = build_source_assets(
+    SourceDefinition(
+        name=SOURCE,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        validate=validate_training,
+        description=(
+            "Valid training records from data/raw/training: dates, JP and certificate flag "
+            "typed, employee_key pseudonym, with file lineage."
+        ),
+    )
+)
+
+assets: list = [ingest_training]
+asset_checks: list = []
