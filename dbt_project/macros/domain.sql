@@ -1,0 +1,48 @@
+{#- Domain formulas shared by several models, kept in one place. -#}
+
+{#- Tolerance for comparing a share (count / n) with a bound from the curve seed: shares are
+    exact ratios, the tolerance only absorbs binary rounding, so 70% passes `<= 0.7` and
+    70.1% does not. -#}
+{% macro curve_epsilon() %}1e-9{% endmacro %}
+
+{#- Whether an observed share satisfies `operator bound` (NULL share -> NULL). -#}
+{% macro curve_rule_passed(share, operator, bound) -%}
+case {{ operator }}
+    when '>'  then {{ share }} >  {{ bound }} + {{ curve_epsilon() }}
+    when '>=' then {{ share }} >= {{ bound }} - {{ curve_epsilon() }}
+    when '<'  then {{ share }} <  {{ bound }} - {{ curve_epsilon() }}
+    when '<=' then {{ share }} <= {{ bound }} + {{ curve_epsilon() }}
+end
+{%- endmacro %}
+
+{#- Published SKM index (25..100) from the nine NRR expressions, PermenPANRB 14/2017:
+    IKM = sum(NRR_i * 1/9), index = IKM * 25, rounded to two decimals. -#}
+{% macro skm_index(nrr_prefix) -%}
+round((
+    {%- for i in range(1, 10) %}{{ nrr_prefix }}u{{ i }}{% if not loop.last %} + {% endif %}{% endfor -%}
+) / 9.0 * 25, 2)
+{%- endmacro %}
+
+{#- Krejcie & Morgan (1970) required sample for population N: chi-square 3.841 (1 df, 95%),
+    P = 0.5, margin d = 0.05, rounded up. -#}
+{% macro krejcie_morgan(population) -%}
+cast(ceil(
+    3.841 * {{ population }} * 0.25
+    / (0.0025 * ({{ population }} - 1) + 3.841 * 0.25)
+) as integer)
+{%- endmacro %}
+
+{#- Age band from age in completed years at the end of the assessment year. -#}
+{% macro age_band(age) -%}
+case
+    when {{ age }} < 30 then '<30'
+    when {{ age }} < 40 then '30-39'
+    when {{ age }} < 50 then '40-49'
+    when {{ age }} is not null then '50+'
+end
+{%- endmacro %}
+
+{#- Share as a DOUBLE, NULL when the denominator is 0. -#}
+{% macro share(numerator, denominator) -%}
+(cast({{ numerator }} as double) / nullif({{ denominator }}, 0))
+{%- endmacro %}

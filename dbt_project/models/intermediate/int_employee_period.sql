@@ -1,0 +1,69 @@
+-- One row per employee_key x tahun x periode. Employee-level fields repeat on every indicator
+-- row; when they disagree (see audit_employee_field_conflicts) the value on the first row of
+-- the winning file is used, so the choice is deterministic.
+with rows as (
+    select
+        a.*,
+        i.achievement,
+        i.self_supervisor_gap
+    from {{ ref('stg_assessments') }} as a
+    inner join {{ ref('int_indicator_achievement') }} as i
+        on a.source_file = i.source_file and a.source_row = i.source_row
+),
+
+per_period as (
+    select
+        employee_key,
+        tahun,
+        periode,
+        arg_min(kode_opd, source_row) as kode_opd,
+        arg_min(golongan, source_row) as golongan,
+        arg_min(jenis_jabatan, source_row) as jenis_jabatan,
+        arg_min(gender, source_row) as gender,
+        arg_min(birth_year, source_row) as birth_year,
+        arg_min(appointment_year, source_row) as appointment_year,
+        arg_min(is_pppk, source_row) as is_pppk,
+        arg_min(rating_hasil_kerja, source_row) as rating_hasil_kerja,
+        arg_min(rating_perilaku, source_row) as rating_perilaku,
+        arg_min(predikat, source_row) as predikat,
+        arg_min(penilai_key, source_row) as penilai_key,
+        avg(achievement) as mean_achievement,
+        avg(self_supervisor_gap) as mean_self_supervisor_gap,
+        count(*) as n_indicators,
+        min(source_file) as source_file
+    from rows
+    group by employee_key, tahun, periode
+)
+
+select
+    p.employee_key,
+    p.tahun,
+    p.periode,
+    pr.triwulan,
+    pr.kind as period_kind,
+    last_day(make_date(p.tahun, pr.end_month, 1)) as period_end_date,
+    p.kode_opd,
+    p.golongan,
+    g.golongan_rank,
+    p.jenis_jabatan,
+    p.gender,
+    p.birth_year,
+    p.tahun - p.birth_year as age,
+    {{ age_band('p.tahun - p.birth_year') }} as age_band,
+    p.appointment_year,
+    p.is_pppk,
+    p.rating_hasil_kerja,
+    p.rating_perilaku,
+    p.predikat,
+    m.predikat as predikat_expected,
+    p.predikat = m.predikat as predikat_matches,
+    p.mean_achievement,
+    p.mean_self_supervisor_gap,
+    p.penilai_key,
+    cast(p.n_indicators as integer) as n_indicators,
+    p.source_file
+from per_period as p
+left join {{ ref('periods') }} as pr on p.periode = pr.periode
+left join {{ ref('golongan') }} as g on p.golongan = g.golongan
+left join {{ ref('predikat_matrix') }} as m
+    on p.rating_hasil_kerja = m.rating_hasil_kerja and p.rating_perilaku = m.rating_perilaku

@@ -1,0 +1,2 @@
+select kode_opd, nama_opd, pemda
+from {{ source('raw', 'agencies') }}

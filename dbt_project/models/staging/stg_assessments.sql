@@ -1,0 +1,33 @@
+-- Assessment rows that count: re-submissions resolved (see stg_assessment_rows). No NIP or name
+-- leaves staging: employee_key is the pseudonymous identifier from here on.
+select
+    employee_key,
+    is_pppk,
+    birth_date,
+    birth_year,
+    appointment_year,
+    gender,
+    kode_opd,
+    nama_opd,
+    unit_kerja,
+    jabatan,
+    jenis_jabatan,
+    golongan,
+    tahun,
+    periode,
+    kode_indikator,
+    indikator,
+    target,
+    realisasi,
+    satuan,
+    nilai_mandiri,
+    nilai_atasan,
+    rating_hasil_kerja,
+    rating_perilaku,
+    predikat,
+    penilai_key,
+    source_file,
+    source_row,
+    file_sha256
+from {{ ref('stg_assessment_rows') }}
+where is_kept
