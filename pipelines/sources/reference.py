@@ -59,16 +59,16 @@ def _typed_reference(
     columns = text + integers
     frame = read_export(path, columns, display_name=path.relative_to(data_dir).as_posix())
     parsed = {c: parse_integer(pl.col(c), c) for c in integers}
-    problems = (
-        frame.select(
-            "source_row", pl.concat_list([p.reason for p in parsed.values()]).alias("reasons")
+    reasons = [p.reason for p in parsed.values()]
+    if reasons:
+        problems = (
+            frame.select("source_row", pl.concat_list(reasons).alias("reason"))
+            .explode("reason")
+            .drop_nulls("reason")
         )
-        .explode("reasons")
-        .drop_nulls("reasons")
-    )
-    if problems.height:
-        listed = "; ".join(f"row {r}: {m}" for r, m in problems.head(10).iter_rows())
-        raise ValueError(f"{path.name}: {listed}")
+        if problems.height:
+            listed = "; ".join(f"row {r}: {m}" for r, m in problems.head(10).iter_rows())
+            raise ValueError(f"{path.name}: {listed}")
     typed = frame.select(
         *[blank_to_null(pl.col(c)).alias(c) for c in text],
         *[p.value.alias(c) for c, p in parsed.items()],
