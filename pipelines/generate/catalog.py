@@ -1,0 +1,195 @@
+"""Static vocabulary of the synthetic region: agencies, service units, names, indicators, courses.
+
+Kept apart from the generating code so the numbers and words a reader sees in the data can be
+checked in one place. Names include Windows-1252 characters (é, ’) on purpose: a reader that
+decodes a cp1252 file as UTF-8 breaks on them.
+"""
+
+from __future__ import annotations
+
+PEMDA = (
+    ("MNA", "Kota Manna"),
+    ("PSP", "Kota Padangsidempuan"),
+)
+
+# (suffix, nama_opd, weight in its pemda's headcount, JPT title, fungsional titles)
+AGENCY_TYPES: dict[str, tuple[str, float, str, tuple[str, ...]]] = {
+    "DISDIK": (
+        "Dinas Pendidikan",
+        0.36,
+        "Kepala Dinas",
+        ("Guru Ahli Pertama", "Guru Ahli Muda", "Pengawas Sekolah Ahli Madya"),
+    ),
+    "DINKES": (
+        "Dinas Kesehatan",
+        0.26,
+        "Kepala Dinas",
+        ("Perawat Ahli Pertama", "Bidan Terampil", "Dokter Ahli Muda", "Apoteker Ahli Pertama"),
+    ),
+    "DISDUKCAPIL": (
+        "Dinas Kependudukan dan Pencatatan Sipil",
+        0.09,
+        "Kepala Dinas",
+        ("Administrator Database Kependudukan Ahli Pertama", "Pranata Komputer Terampil"),
+    ),
+    "DPMPTSP": (
+        "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
+        0.07,
+        "Kepala Dinas",
+        ("Analis Kebijakan Ahli Muda", "Penata Perizinan Ahli Pertama"),
+    ),
+    "DISHUB": (
+        "Dinas Perhubungan",
+        0.09,
+        "Kepala Dinas",
+        ("Penguji Kendaraan Bermotor Terampil", "Asisten Inspektur Angkutan Darat"),
+    ),
+    "DINSOS": (
+        "Dinas Sosial",
+        0.07,
+        "Kepala Dinas",
+        ("Pekerja Sosial Ahli Pertama", "Penyuluh Sosial Ahli Muda"),
+    ),
+    "BKPSDM": (
+        "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        0.06,
+        "Kepala Badan",
+        ("Analis SDM Aparatur Ahli Muda", "Pranata SDM Aparatur Terampil"),
+    ),
+}
+
+AGENCIES_BY_PEMDA = {
+    "MNA": ("DISDIK", "DINKES", "DISDUKCAPIL", "DPMPTSP", "DISHUB", "BKPSDM"),
+    "PSP": ("DISDIK", "DINKES", "DISDUKCAPIL", "DPMPTSP", "DINSOS", "BKPSDM"),
+}
+PEMDA_SHARE = {"MNA": 0.42, "PSP": 0.58}
+
+SERVICE_UNITS = {
+    "DISDIK": ("Layanan Legalisir Ijazah", "Layanan Mutasi Peserta Didik"),
+    "DINKES": ("Puskesmas Kota", "Layanan Perizinan Kesehatan", "Laboratorium Kesehatan Daerah"),
+    "DISDUKCAPIL": ("Layanan KTP-el", "Layanan Kartu Keluarga", "Layanan Akta Kelahiran"),
+    "DPMPTSP": ("Mal Pelayanan Publik", "Layanan Perizinan Berusaha"),
+    "DISHUB": ("Pengujian Kendaraan Bermotor",),
+    "DINSOS": ("Layanan Bantuan Sosial", "Layanan Rehabilitasi Sosial"),
+    "BKPSDM": ("Layanan Administrasi Kepegawaian",),
+}
+SERVICE_KINDS = ("Permohonan baru", "Perubahan data", "Konsultasi", "Pengambilan dokumen")
+
+BIDANG = (
+    "Sekretariat",
+    "Bidang Pelayanan",
+    "Bidang Perencanaan dan Evaluasi",
+    "Bidang Pengembangan",
+    "Bidang Pengendalian dan Pengawasan",
+    "Bidang Data dan Informasi",
+    "Bidang Pembinaan",
+)
+PENGAWAS_TITLES = ("Kepala Seksi", "Kepala Subbagian")
+PELAKSANA_TITLES = (
+    "Pengadministrasi Umum",
+    "Pengelola Data",
+    "Operator Layanan Operasional",
+    "Pengolah Data dan Informasi",
+    "Penata Layanan Operasional",
+)
+
+MALE_FIRST = (
+    "Ahmad", "Budi", "Dedi", "Eko", "Fajar", "Hendra", "Irfan", "Joko", "Muhammad", "Rizki",
+    "Agus", "Bambang", "Yusuf", "Ma’ruf", "Syafi’i", "André", "Hasan", "Rudi", "Wahyu", "Arif",
+)  # fmt: skip
+FEMALE_FIRST = (
+    "Siti", "Dewi", "Sri", "Rina", "Nur’aini", "Rabi’ah", "Fitri", "Indah", "Ayu", "Putri",
+    "Lestari", "Wulan", "Yuliana", "Renée", "Maya", "Rini", "Ratna", "Ani", "Kartika", "Nurul",
+)  # fmt: skip
+LAST_NAMES = (
+    "Siregar", "Harahap", "Nasution", "Lubis", "Hasibuan", "Pohan", "Daulay", "Rangkuti",
+    "Pratama", "Wijaya", "Hidayat", "Kurniawan", "Santoso", "Putra", "Saputra", "Rahman",
+    "Effendi", "Simatupang", "Batubara", "Gumay",
+)  # fmt: skip
+DEGREES = ("", "", "", ", S.Pd.", ", S.E.", ", S.Kom.", ", S.Kep.", ", M.Si.", ", S.H.")
+
+# Five indicators per agency type: (indikator, satuan, annual target choices).
+INDICATORS: dict[str, tuple[tuple[str, str, tuple[float, ...]], ...]] = {
+    "DISDIK": (
+        ("Persentase ketuntasan pembelajaran", "%", (85, 90, 95)),
+        ("Jumlah perangkat ajar yang disusun", "dokumen", (8, 12)),
+        ("Persentase kehadiran peserta didik", "%", (90, 95)),
+        ("Jumlah laporan evaluasi hasil belajar", "laporan", (4, 8)),
+        ("Persentase administrasi kelas yang lengkap", "%", (90, 100)),
+    ),
+    "DINKES": (
+        ("Persentase pasien terlayani sesuai standar", "%", (90, 95, 100)),
+        ("Cakupan imunisasi dasar lengkap", "%", (85, 90, 95)),
+        ("Jumlah kunjungan rumah", "kunjungan", (40, 60, 80)),
+        ("Jumlah laporan surveilans", "laporan", (12, 24)),
+        ("Persentase rekam medis lengkap", "%", (90, 100)),
+    ),
+    "DISDUKCAPIL": (
+        ("Persentase dokumen kependudukan terbit tepat waktu", "%", (90, 95)),
+        ("Jumlah KTP-el yang dicetak", "keping", (400, 800, 1200)),
+        ("Jumlah data penduduk yang dimutakhirkan", "data", (200, 400)),
+        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
+        ("Jumlah laporan kinerja layanan", "laporan", (4, 12)),
+    ),
+    "DPMPTSP": (
+        ("Persentase izin terbit sesuai SLA", "%", (90, 95)),
+        ("Jumlah permohonan izin yang diverifikasi", "berkas", (120, 240)),
+        ("Jumlah kegiatan promosi investasi", "kegiatan", (4, 6)),
+        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
+        ("Jumlah laporan realisasi investasi", "laporan", (4, 12)),
+    ),
+    "DISHUB": (
+        ("Persentase kendaraan lulus uji tepat waktu", "%", (85, 90)),
+        ("Jumlah kendaraan yang diuji", "unit", (300, 600)),
+        ("Jumlah titik pengaturan lalu lintas", "titik", (20, 40)),
+        ("Persentase rambu dalam kondisi baik", "%", (85, 95)),
+        ("Jumlah laporan pengawasan angkutan", "laporan", (4, 12)),
+    ),
+    "DINSOS": (
+        ("Persentase penerima bantuan tepat sasaran", "%", (90, 95)),
+        ("Jumlah keluarga yang didampingi", "keluarga", (30, 60)),
+        ("Jumlah data DTKS yang diverifikasi", "data", (200, 400)),
+        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
+        ("Jumlah laporan penyaluran bantuan", "laporan", (4, 12)),
+    ),
+    "BKPSDM": (
+        ("Persentase usulan kenaikan pangkat tepat waktu", "%", (90, 100)),
+        ("Jumlah berkas kepegawaian yang diproses", "berkas", (120, 240)),
+        ("Jumlah pegawai yang mengikuti pengembangan kompetensi", "orang", (50, 100)),
+        ("Persentase data SIASN yang valid", "%", (90, 95)),
+        ("Jumlah laporan analisis jabatan", "laporan", (4, 8)),
+    ),
+}
+
+# (nama_pelatihan, jenis, penyelenggara, jp choices)
+COURSES = (
+    ("Pelatihan Kepemimpinan Pengawas", "klasikal", "BPSDM Provinsi", (40,)),
+    ("Pelatihan Dasar CPNS", "klasikal", "BPSDM Provinsi", (40,)),
+    ("Bimtek Penyusunan SKP", "klasikal", "BKPSDM", (8, 16)),
+    ("Webinar Pelayanan Publik Berorientasi Pelanggan", "nonklasikal", "KemenPANRB", (2, 3)),
+    ("E-learning Literasi Digital ASN", "nonklasikal", "LAN RI", (10, 20)),
+    ("Coaching dan Mentoring Kinerja", "nonklasikal", "Unit Kerja", (4, 6)),
+    ("Bimtek Pengelolaan Keuangan Daerah", "klasikal", "BPKAD", (16, 24)),
+    ("Seminar Inovasi Daerah", "klasikal", "Bappeda", (4, 8)),
+    ("Kursus Daring Analisis Data", "nonklasikal", "Pusbangkom ASN", (12, 20, 30)),
+    ("Magang Pelayanan Terpadu", "klasikal", "Pemerintah Provinsi", (24, 32)),
+    ("Diskusi Kelompok Terarah Budaya BerAKHLAK", "nonklasikal", "Unit Kerja", (1.5, 2.5)),
+)
+
+SURVEY_EDUCATION = ("SD", "SMP", "SMA", "D3", "S1", "S2")
+SURVEY_JOBS = ("PNS", "TNI/Polri", "Pegawai Swasta", "Wiraswasta", "Pelajar/Mahasiswa", "Lainnya")
+SURVEY_REMARKS = (
+    "Pelayanan sudah baik",
+    "Antrean terlalu lama – mohon ditambah loket",
+    "Petugas ramah dan cepat",
+    "Informasi persyaratan kurang jelas",
+    "Ruang tunggu panas, mohon ditambah kipas",
+    "Terima kasih, prosesnya mudah",
+    "Biaya tidak sesuai informasi, mohon dijelaskan",
+    "Sudah bagus, pertahankan",
+)
+
+GOLONGAN = (
+    "I/a", "I/b", "I/c", "I/d", "II/a", "II/b", "II/c", "II/d",
+    "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b", "IV/c", "IV/d", "IV/e",
+)  # fmt: skip
