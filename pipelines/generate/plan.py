@@ -40,7 +40,7 @@ def effect_plan(agencies: list[Agency], years: tuple[int, ...], effects: bool) -
         disparity_points=15.0,
         curve_break=("MNA-DISDIK", years[-1]),
         trend_unit=("MNA-DISDUKCAPIL", "Layanan KTP-el"),
-        trend_drop=1.1,
+        trend_drop=1.5,
     )
 
 

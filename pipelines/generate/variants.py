@@ -33,7 +33,9 @@ class FileVariant:
                 {
                     "date_cell": "dates as Excel date cells",
                     "serial_cell": "dates as Excel serial number cells",
-                }.get(self.date_style, ""),
+                }.get(self.date_style, "")
+                if has_dates
+                else "NIPs as text cells, mangled NIPs as number cells",
             ]
         else:
             parts = [
@@ -46,7 +48,9 @@ class FileVariant:
                     "iso": "dates yyyy-mm-dd",
                     "dmy": "dates dd/mm/yyyy",
                     "serial": "dates as Excel serial numbers",
-                }[self.date_style],
+                }[self.date_style]
+                if has_dates
+                else "",
             ]
             if self.messy_header:
                 parts.append("mixed-case headers with extra spaces")
