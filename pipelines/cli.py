@@ -66,7 +66,11 @@ def run(generate_if_empty: bool) -> None:
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     job = build_defs(settings).resolve_job_def("materialize_all")
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         raise click.ClickException(f"run failed in steps: {', '.join(failed)}")

@@ -1,11 +1,11 @@
 """dbt models as Dagster assets; every dbt-to-Dagster mapping lives in the translator here."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.resources import export_warehouse_env
@@ -36,5 +36,5 @@ class KinerjaTranslator(DagsterDbtTranslator):
     project=dbt_project,
     dagster_dbt_translator=KinerjaTranslator(),
 )
-def kinerja_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def kinerja_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     yield from dbt.cli(["build"], context=context).stream()
