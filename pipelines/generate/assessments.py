@@ -17,7 +17,7 @@ from pipelines.generate.plan import EffectPlan
 from pipelines.generate.population import Agency
 from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
-from pipelines.generate.writers import PERIODE_LABELS, RATING_LABELS, FileSet, render
+from pipelines.generate.writers import PERIODE_LABELS, RATING_LABELS, FileSet, render, take
 
 COLUMNS = [
     "nip",
@@ -225,24 +225,24 @@ class AssessmentWriter:
             {
                 "nip": emp["nip"].gather(gather),
                 "nama": emp["nama"].gather(gather),
-                "kode_opd": pl.repeat(agency.kode_opd, len(e_idx), eager=True),
-                "nama_opd": pl.repeat(agency.nama_opd, len(e_idx), eager=True),
+                "kode_opd": take([agency.kode_opd], np.zeros(len(e_idx), dtype=np.int64)),
+                "nama_opd": take([agency.nama_opd], np.zeros(len(e_idx), dtype=np.int64)),
                 "unit_kerja": emp["unit_kerja"].gather(gather),
                 "jabatan": emp["jabatan"].gather(gather),
                 "jenis_jabatan": emp["jenis_jabatan"].gather(gather),
                 "golongan": emp["golongan"].gather(gather),
                 "tahun": np.full(len(e_idx), year, dtype=np.int64),
-                "periode": np.array(PERIODE_LABELS[variant.labels])[p_idx],
-                "kode_indikator": np.array([_kode(agency, k) for k in range(5)])[k_idx],
-                "indikator": np.array([i for i, _, _ in indicators])[k_idx],
+                "periode": take(PERIODE_LABELS[variant.labels], p_idx),
+                "kode_indikator": take([_kode(agency, k) for k in range(5)], k_idx),
+                "indikator": take([i for i, _, _ in indicators], k_idx),
                 "target": ep["target"][e_idx, p_idx, k_idx],
                 "realisasi": ep["realisasi"][e_idx, p_idx, k_idx],
-                "satuan": np.array([u for _, u, _ in indicators])[k_idx],
+                "satuan": take([u for _, u, _ in indicators], k_idx),
                 "nilai_mandiri": pl.Series(ep["mandiri"][e_idx, p_idx]).fill_nan(None),
                 "nilai_atasan": ep["atasan"][e_idx, p_idx],
                 "rating_hasil_kerja": _rating_text(hasil, variant.labels),
                 "rating_perilaku": _rating_text(perilaku, variant.labels),
-                "predikat": np.array(PREDIKAT)[ep["pred"][e_idx, p_idx]],
+                "predikat": take(PREDIKAT, pred),
                 "nip_penilai": emp["nip_penilai"].gather(gather),
             }
         )
@@ -299,11 +299,11 @@ def _kode(agency: Agency, k: int) -> str:
     return f"IKI-{agency.kind}-{k + 1:02d}"
 
 
-def _rating_text(codes: np.ndarray, labels: str) -> np.ndarray:
-    text = np.array(RATING_LABELS)
+def _rating_text(codes: np.ndarray, labels: str) -> pl.Series:
+    text = list(RATING_LABELS)
     if labels == "triwulan":
-        text = np.array([t.title() for t in RATING_LABELS])
-    return text[codes]
+        text = [t.title() for t in RATING_LABELS]
+    return take(text, codes)
 
 
 def _ratings(rng: np.random.Generator, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from pipelines.generate import catalog, defects, variants
 from pipelines.generate.population import Agency
 from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
-from pipelines.generate.writers import FileSet, render
+from pipelines.generate.writers import FileSet, render, take
 
 COLUMNS = [
     "nip",
@@ -94,13 +94,13 @@ class TrainingWriter:
         df = pl.DataFrame(
             {
                 "nip": emp["nip"].gather(pl.Series(e_idx)),
-                "nama_pelatihan": np.array([c[0] for c in catalog.COURSES])[course],
-                "jenis": np.where(klasikal, "klasikal", "nonklasikal"),
-                "penyelenggara": np.array([c[2] for c in catalog.COURSES])[course],
+                "nama_pelatihan": take([c[0] for c in catalog.COURSES], course),
+                "jenis": take(["nonklasikal", "klasikal"], klasikal.astype(np.int64)),
+                "penyelenggara": take([c[2] for c in catalog.COURSES], course),
                 "tanggal_mulai": pl.Series(mulai).cast(pl.Date),
                 "tanggal_selesai": pl.Series(selesai).cast(pl.Date),
                 "jp": jp,
-                "sertifikat": np.where(rng.random(n) < 0.85, "Y", "N"),
+                "sertifikat": take(["N", "Y"], (rng.random(n) < 0.85).astype(np.int64)),
             }
         )
         out = render(df, variant)

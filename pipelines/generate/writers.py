@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import xlsxwriter
 
@@ -46,6 +47,11 @@ def render(df: pl.DataFrame, variant: FileVariant) -> pl.DataFrame:
             expr = col.cast(pl.String)
         exprs.append(expr.alias(name))
     return df.select(exprs)
+
+
+def take(values: list[str] | tuple[str, ...], idx: np.ndarray) -> pl.Series:
+    """Vocabulary lookup without building a numpy unicode array (slow to hand to polars)."""
+    return pl.Series(list(values), dtype=pl.String).gather(pl.Series(idx, dtype=pl.Int64))
 
 
 def messy(name: str, i: int) -> str:
