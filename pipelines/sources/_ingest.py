@@ -108,13 +108,32 @@ def read_source(
 # ---------------------------------------------------------------- validating
 
 
-def failures_from_reasons(frame: pl.DataFrame, reasons: dict[str, pl.Expr]) -> pl.DataFrame:
-    """(_row, column_name, reason) for every non-null reason expression."""
-    if not reasons:
-        return pl.DataFrame(schema={ROW: pl.UInt32, "column_name": pl.String, "reason": pl.String})
-    wide = frame.select(ROW, *[expr.alias(column) for column, expr in reasons.items()])
+def per_distinct(frame: pl.DataFrame, column: str, outputs: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Evaluate expressions of one column on its distinct values, then map them back to every
+    row (same order, same length as ``frame``).
+
+    Exports repeat the same values millions of times (years, periods, targets, NIPs on every
+    indicator row); parsing each distinct value once keeps the regex-heavy parsers cheap.
+    """
+    key = "__distinct_value"
+    distinct = frame.select(pl.col(column).unique())
+    computed = distinct.select(
+        pl.col(column).alias(key), *[expr.alias(name) for name, expr in outputs.items()]
+    )
     return (
-        wide.unpivot(index=ROW, variable_name="column_name", value_name="reason")
+        frame.select(pl.col(column).alias(key))
+        .join(computed, on=key, how="left", nulls_equal=True, maintain_order="left")
+        .drop(key)
+    )
+
+
+def failures_from_reasons(reasons: pl.DataFrame) -> pl.DataFrame:
+    """(_row, column_name, reason) for every non-null cell of ``reasons`` (_row + one reason
+    column per input column)."""
+    if reasons.width == 1:
+        return pl.DataFrame(schema={ROW: pl.UInt32, "column_name": pl.String, "reason": pl.String})
+    return (
+        reasons.unpivot(index=ROW, variable_name="column_name", value_name="reason")
         .filter(pl.col("reason").is_not_null())
         .select(ROW, "column_name", pl.col("reason").cast(pl.String))
     )

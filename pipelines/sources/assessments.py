@@ -18,6 +18,7 @@ from pipelines.sources._ingest import (
     Validated,
     build_source_assets,
     failures_from_reasons,
+    per_distinct,
     split_valid,
     with_row_ids,
 )
@@ -87,6 +88,19 @@ OUTPUT = [
 ]
 
 
+_DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
+_PLAIN_TEXT = [
+    "nama",
+    "kode_opd",
+    "nama_opd",
+    "unit_kerja",
+    "jabatan",
+    "kode_indikator",
+    "indikator",
+    "satuan",
+]
+
+
 def _one_of(values: list[str]) -> pa.Check:
     return pa.Check.isin(values, error=f"is not one of: {', '.join(values)}")
 
@@ -133,58 +147,80 @@ def validate_assessments(
 ) -> Validated:
     """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons."""
     frame = with_row_ids(frame)
+    nip = per_distinct(frame, "nip", _nip_outputs("nip", "NIP", key))
+    rater = per_distinct(frame, "nip_penilai", _nip_outputs("nip_penilai", "nip_penilai", key))
     tahun = parsing.parse_integer(pl.col("tahun"), "tahun")
-    numbers = {c: parsing.parse_decimal(pl.col(c), c) for c in _DECIMALS}
-    text = {c: parsing.blank_to_null(pl.col(c)) for c in _PLAIN_TEXT}
-    typed = frame.select(
-        ROW,
-        "source_file",
-        "source_row",
-        "file_sha256",
-        clean_nip(pl.col("nip")).alias("nip"),
-        clean_nip(pl.col("nip_penilai")).alias("nip_penilai"),
-        *[expr.alias(c) for c, expr in text.items()],
-        parsing.normalise_position_type(pl.col("jenis_jabatan")).alias("jenis_jabatan"),
-        parsing.normalise_golongan(pl.col("golongan")).alias("golongan"),
-        tahun.value.alias("tahun"),
-        parsing.normalise_period(pl.col("periode")).alias("periode"),
-        *[parsed.value.alias(c) for c, parsed in numbers.items()],
-        parsing.normalise_rating(pl.col("rating_hasil_kerja")).alias("rating_hasil_kerja"),
-        parsing.normalise_rating(pl.col("rating_perilaku")).alias("rating_perilaku"),
-        parsing.normalise_predikat(pl.col("predikat")).alias("predikat"),
-        is_pppk(pl.col("nip")).fill_null(False).alias("is_pppk"),
+    years = per_distinct(frame, "tahun", {"value": tahun.value, "reason": tahun.reason})
+    numbers = {}
+    for column in _DECIMALS:
+        parsed = parsing.parse_decimal(pl.col(column), column)
+        numbers[column] = per_distinct(
+            frame, column, {"value": parsed.value, "reason": parsed.reason}
+        )
+    enums = {
+        column: per_distinct(frame, column, {"value": normalise(pl.col(column))})
+        for column, normalise in _ENUMS.items()
+    }
+    typed = pl.concat(
+        [
+            frame.select(
+                ROW,
+                "source_file",
+                "source_row",
+                "file_sha256",
+                *[parsing.blank_to_null(pl.col(c)).alias(c) for c in _PLAIN_TEXT],
+            ),
+            nip.select(
+                pl.col("value").alias("nip"),
+                pl.col("key").alias("employee_key"),
+                pl.col("pppk").fill_null(False).alias("is_pppk"),
+            ),
+            rater.select(pl.col("value").alias("nip_penilai"), pl.col("key").alias("penilai_key")),
+            years.select(pl.col("value").alias("tahun")),
+            *[parsed.select(pl.col("value").alias(c)) for c, parsed in numbers.items()],
+            *[normalised.select(pl.col("value").alias(c)) for c, normalised in enums.items()],
+        ],
+        how="horizontal",
     )
-    typed = typed.with_columns(
-        pseudonymise(typed.get_column("nip"), key).alias("employee_key"),
-        pseudonymise(typed.get_column("nip_penilai"), key).alias("penilai_key"),
-    )
-    parse_failures = failures_from_reasons(
-        frame,
-        {
-            "nip": nip_reason(pl.col("nip")),
-            "nip_penilai": nip_reason(pl.col("nip_penilai"), "nip_penilai"),
-            "tahun": tahun.reason,
-            **{c: parsed.reason for c, parsed in numbers.items()},
-        },
+    reasons = pl.concat(
+        [
+            frame.select(ROW),
+            nip.select(pl.col("reason").alias("nip")),
+            rater.select(pl.col("reason").alias("nip_penilai")),
+            years.select(pl.col("reason").alias("tahun")),
+            *[parsed.select(pl.col("reason").alias(c)) for c, parsed in numbers.items()],
+        ],
+        how="horizontal",
     )
     known = set(
         known_agencies.to_list() if isinstance(known_agencies, pl.Series) else known_agencies
     )
-    return split_valid(frame, typed, parse_failures, assessment_schema(known), COLUMNS, OUTPUT)
+    return split_valid(
+        frame, typed, failures_from_reasons(reasons), assessment_schema(known), COLUMNS, OUTPUT
+    )
 
 
-_DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
-_PLAIN_TEXT = [
-    "nama",
-    "kode_opd",
-    "nama_opd",
-    "unit_kerja",
-    "jabatan",
-    "kode_indikator",
-    "indikator",
-    "satuan",
-]
+def _nip_outputs(column: str, label: str, key: bytes) -> dict[str, pl.Expr]:
+    """Cleaned NIP, its reason, PPPK flag and pseudonym, computed per distinct NIP."""
+    cleaned = clean_nip(pl.col(column))
+    return {
+        "value": cleaned,
+        "reason": nip_reason(pl.col(column), label),
+        "pppk": is_pppk(pl.col(column)),
+        "key": cleaned.map_batches(
+            lambda values: pseudonymise(values, key), return_dtype=pl.String
+        ),
+    }
 
+
+_ENUMS = {
+    "jenis_jabatan": parsing.normalise_position_type,
+    "golongan": parsing.normalise_golongan,
+    "periode": parsing.normalise_period,
+    "rating_hasil_kerja": parsing.normalise_rating,
+    "rating_perilaku": parsing.normalise_rating,
+    "predikat": parsing.normalise_predikat,
+}
 ingest_assessments = build_source_assets(
     SourceDefinition(
         name=SOURCE,

@@ -17,6 +17,7 @@ from pipelines.sources._ingest import (
     Validated,
     build_source_assets,
     failures_from_reasons,
+    per_distinct,
     split_valid,
     with_row_ids,
 )
@@ -84,29 +85,56 @@ def validate_surveys(
     frame = with_row_ids(frame)
     tanggal = parsing.parse_date(pl.col("tanggal"), "tanggal")
     usia = parsing.parse_integer(pl.col("usia"), "usia")
-    answers = {a: parsing.parse_integer(pl.col(a), a).value for a in ANSWERS}
-    in_scale = {a: value.is_between(1, 4) for a, value in answers.items()}
-    invalid = [
-        (parsing.blank_to_null(pl.col(a)).is_not_null() & ~in_scale[a].fill_null(False))
-        for a in ANSWERS
-    ]
-    typed = frame.select(
-        ROW,
-        "source_file",
-        "source_row",
-        "file_sha256",
-        *[parsing.blank_to_null(pl.col(c)).alias(c) for c in _PLAIN_TEXT],
-        tanggal.value.alias("tanggal"),
-        parsing.normalise_gender(pl.col("jenis_kelamin")).alias("jenis_kelamin"),
-        usia.value.alias("usia"),
-        *[pl.when(in_scale[a]).then(answers[a]).alias(a) for a in ANSWERS],
-        pl.sum_horizontal(invalid).cast(pl.Int32).alias("n_invalid_answers"),
+    dates = per_distinct(frame, "tanggal", {"value": tanggal.value, "reason": tanggal.reason})
+    ages = per_distinct(frame, "usia", {"value": usia.value, "reason": usia.reason})
+    genders = per_distinct(
+        frame, "jenis_kelamin", {"value": parsing.normalise_gender(pl.col("jenis_kelamin"))}
     )
-    parse_failures = failures_from_reasons(frame, {"tanggal": tanggal.reason, "usia": usia.reason})
+    answers = [per_distinct(frame, a, _answer_outputs(a)).rename(_suffixed(a)) for a in ANSWERS]
+    typed = pl.concat(
+        [
+            frame.select(
+                ROW,
+                "source_file",
+                "source_row",
+                "file_sha256",
+                *[parsing.blank_to_null(pl.col(c)).alias(c) for c in _PLAIN_TEXT],
+            ),
+            dates.select(pl.col("value").alias("tanggal")),
+            ages.select(pl.col("value").alias("usia")),
+            genders.select(pl.col("value").alias("jenis_kelamin")),
+            *answers,
+        ],
+        how="horizontal",
+    ).with_columns(
+        pl.sum_horizontal(f"{a}_invalid" for a in ANSWERS).cast(pl.Int32).alias("n_invalid_answers")
+    )
+    reasons = pl.concat(
+        [
+            frame.select(ROW),
+            dates.select(pl.col("reason").alias("tanggal")),
+            ages.select(pl.col("reason").alias("usia")),
+        ],
+        how="horizontal",
+    )
     known = set(
         known_agencies.to_list() if isinstance(known_agencies, pl.Series) else known_agencies
     )
-    return split_valid(frame, typed, parse_failures, survey_schema(known), COLUMNS, OUTPUT)
+    return split_valid(
+        frame, typed, failures_from_reasons(reasons), survey_schema(known), COLUMNS, OUTPUT
+    )
+
+
+def _answer_outputs(answer: str) -> dict[str, pl.Expr]:
+    """An answer in 1..4, else null; ``invalid`` when text was given but is not in 1..4."""
+    value = parsing.parse_integer(pl.col(answer), answer).value
+    in_scale = value.is_between(1, 4).fill_null(False)
+    given = parsing.blank_to_null(pl.col(answer)).is_not_null()
+    return {"value": pl.when(in_scale).then(value), "invalid": given & ~in_scale}
+
+
+def _suffixed(answer: str) -> dict[str, str]:
+    return {"value": answer, "invalid": f"{answer}_invalid"}
 
 
 ingest_surveys = build_source_assets(

@@ -14,6 +14,7 @@ from pipelines.sources._ingest import (
     Validated,
     build_source_assets,
     failures_from_reasons,
+    per_distinct,
     split_valid,
     with_row_ids,
 )
@@ -72,42 +73,63 @@ def validate_training(
     """
     del known_agencies
     frame = with_row_ids(frame)
-    start = parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai")
-    end = parsing.parse_date(pl.col("tanggal_selesai"), "tanggal_selesai")
-    jp = parsing.parse_decimal(pl.col("jp"), "jp")
-    certificate = parsing.parse_flag(pl.col("sertifikat"), "sertifikat")
-    typed = frame.select(
-        ROW,
-        "source_file",
-        "source_row",
-        "file_sha256",
-        clean_nip(pl.col("nip")).alias("nip"),
-        parsing.blank_to_null(pl.col("nama_pelatihan")).alias("nama_pelatihan"),
-        parsing.normalise_training_kind(pl.col("jenis")).alias("jenis"),
-        parsing.blank_to_null(pl.col("penyelenggara")).alias("penyelenggara"),
-        start.value.alias("tanggal_mulai"),
-        end.value.alias("tanggal_selesai"),
-        jp.value.alias("jp"),
-        certificate.value.alias("sertifikat"),
-    )
-    typed = typed.with_columns(pseudonymise(typed.get_column("nip"), key).alias("employee_key"))
-    ends_before_start = pl.when(end.value < start.value).then(
-        pl.lit("tanggal_selesai ")
-        + end.value.cast(pl.String)
-        + " is before tanggal_mulai "
-        + start.value.cast(pl.String)
-    )
-    parse_failures = failures_from_reasons(
+    nip = per_distinct(
         frame,
+        "nip",
         {
-            "nip": nip_reason(pl.col("nip")),
-            "tanggal_mulai": start.reason,
-            "tanggal_selesai": pl.coalesce(end.reason, ends_before_start),
-            "jp": jp.reason,
-            "sertifikat": certificate.reason,
+            "value": clean_nip(pl.col("nip")),
+            "reason": nip_reason(pl.col("nip")),
+            "key": clean_nip(pl.col("nip")).map_batches(
+                lambda values: pseudonymise(values, key), return_dtype=pl.String
+            ),
         },
     )
-    return split_valid(frame, typed, parse_failures, training_schema(), COLUMNS, OUTPUT)
+    parsed = {
+        "tanggal_mulai": parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai"),
+        "tanggal_selesai": parsing.parse_date(pl.col("tanggal_selesai"), "tanggal_selesai"),
+        "jp": parsing.parse_decimal(pl.col("jp"), "jp"),
+        "sertifikat": parsing.parse_flag(pl.col("sertifikat"), "sertifikat"),
+    }
+    mapped = {
+        column: per_distinct(frame, column, {"value": p.value, "reason": p.reason})
+        for column, p in parsed.items()
+    }
+    kinds = per_distinct(
+        frame, "jenis", {"value": parsing.normalise_training_kind(pl.col("jenis"))}
+    )
+    typed = pl.concat(
+        [
+            frame.select(
+                ROW,
+                "source_file",
+                "source_row",
+                "file_sha256",
+                parsing.blank_to_null(pl.col("nama_pelatihan")).alias("nama_pelatihan"),
+                parsing.blank_to_null(pl.col("penyelenggara")).alias("penyelenggara"),
+            ),
+            nip.select(pl.col("value").alias("nip"), pl.col("key").alias("employee_key")),
+            kinds.select(pl.col("value").alias("jenis")),
+            *[m.select(pl.col("value").alias(column)) for column, m in mapped.items()],
+        ],
+        how="horizontal",
+    )
+    ends_before_start = pl.when(pl.col("tanggal_selesai") < pl.col("tanggal_mulai")).then(
+        pl.lit("tanggal_selesai ")
+        + pl.col("tanggal_selesai").cast(pl.String)
+        + " is before tanggal_mulai "
+        + pl.col("tanggal_mulai").cast(pl.String)
+    )
+    reasons = pl.concat(
+        [
+            frame.select(ROW),
+            nip.select(pl.col("reason").alias("nip")),
+            *[m.select(pl.col("reason").alias(column)) for column, m in mapped.items()],
+        ],
+        how="horizontal",
+    ).with_columns(pl.coalesce("tanggal_selesai", typed.select(ends_before_start).to_series()))
+    return split_valid(
+        frame, typed, failures_from_reasons(reasons), training_schema(), COLUMNS, OUTPUT
+    )
 
 
 ingest_training = build_source_assets(
