@@ -160,8 +160,16 @@ def run_dbt(args: list[str], warehouse: Path):
     from dbt.cli.main import dbtRunner
 
     os.environ["KINERJA_WAREHOUSE"] = str(warehouse)
+    # Artifacts go next to the test warehouse: dbt_project/target holds the manifest Dagster
+    # loads, and a test must not rewrite it under another process.
+    artifacts = warehouse.parent / "dbt_artifacts"
     return dbtRunner().invoke(
-        [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"]
+        [
+            *args,
+            *["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
+            *["--target-path", str(artifacts / "target"), "--log-path", str(artifacts / "logs")],
+            "--quiet",
+        ]
     )
 
 
@@ -635,3 +643,69 @@ def test_mart_grains_unique(warehouse: Path) -> None:
             f"select {grain}, count(*) from marts.{table} group by all having count(*) > 1",
         )
         assert dup == [], table
+
+
+def _columns(path: Path, table: str) -> dict[str, str]:
+    rows = query(
+        path,
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'marts' and table_name = ? order by ordinal_position",
+        [table],
+    )
+    return {r["column_name"]: r["data_type"] for r in rows}
+
+
+PREDIKAT_MEASURES = [
+    "n_assessed",
+    "n_indicator_rows",
+    "n_sangat_baik",
+    "n_baik",
+    "n_butuh_perbaikan",
+    "n_kurang_misconduct",
+    "n_sangat_kurang",
+    "share_sangat_baik",
+    "share_baik",
+    "share_butuh_perbaikan",
+    "share_kurang_misconduct",
+    "share_sangat_kurang",
+    "mean_achievement",
+    "mean_self_supervisor_gap",
+    "n_predikat_mismatch",
+]
+SKM = ["ikm", "ikm_grade", "ikm_grade_label", "n_responden"] + [f"nrr_u{i}" for i in range(1, 10)]
+TRAINING = ["jp_total", "n_employees", "jp_per_employee", "share_20jp"]
+CHANGES = [
+    "n_assessed_change",
+    "mean_achievement_change",
+    "share_sangat_baik_change",
+    "ikm_change",
+    "share_20jp_change",
+]
+
+
+def test_mart_columns_and_types(warehouse: Path) -> None:
+    quarter = _columns(warehouse, "mart_agency_quarter")
+    assert list(quarter) == [
+        *["kode_opd", "nama_opd", "pemda", "tahun", "triwulan"],
+        *PREDIKAT_MEASURES,
+        *SKM,
+        *TRAINING,
+        *CHANGES,
+    ]
+    year = _columns(warehouse, "mart_agency_year")
+    assert list(year) == [
+        *["kode_opd", "nama_opd", "pemda", "tahun"],
+        *PREDIKAT_MEASURES,
+        *["predikat_organisasi", "curve_compliant", "curve_broken_rules"],
+        *SKM,
+        "n_units_undersampled",
+        *TRAINING,
+        "n_training_need",
+        *CHANGES,
+    ]
+    for columns in (quarter, year):
+        assert columns["tahun"] == "INTEGER" and columns["n_assessed"] == "INTEGER"
+        assert columns["ikm"] == "DOUBLE" and columns["share_20jp"] == "DOUBLE"
+        assert columns["ikm_grade"] == "VARCHAR"
+    assert quarter["triwulan"] == "INTEGER"
+    assert year["curve_compliant"] == "BOOLEAN"
