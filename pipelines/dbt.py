@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; every dbt-to-Dagster mapping lives in the translator here."""
 
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
@@ -22,5 +24,10 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
         "duckdb": DuckDBResource(database=str(settings.warehouse)),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            # The dbt installed beside this interpreter, whether or not the venv is on PATH.
+            dbt_executable=str(Path(sys.executable).parent / "dbt"),
+        ),
     }
