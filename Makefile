@@ -33,7 +33,7 @@ run: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
 	$(BIN)/kinerja run
 
 test: $(STAMP) $(MANIFEST)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 ui: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
