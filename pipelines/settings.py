@@ -16,6 +16,8 @@ SOURCES = ("assessments", "surveys", "training")
 class Settings:
     data_dir: Path
     warehouse: Path
+    reports_dir: Path
+    min_group_size: int = 5
 
     @property
     def raw_dir(self) -> Path:
@@ -30,9 +32,13 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Read KINERJA_DATA_DIR / KINERJA_WAREHOUSE; relative paths resolve against the cwd."""
+    """Read the KINERJA_* environment; relative paths resolve against the cwd.
+
+    KINERJA_MIN_GROUP_SIZE is the publishable minimum: smaller groups are suppressed."""
     data_dir = Path(os.environ.get("KINERJA_DATA_DIR", "data")).resolve()
     warehouse = Path(
         os.environ.get("KINERJA_WAREHOUSE", str(data_dir / "warehouse.duckdb"))
     ).resolve()
-    return Settings(data_dir=data_dir, warehouse=warehouse)
+    reports_dir = Path(os.environ.get("KINERJA_REPORTS_DIR", "reports")).resolve()
+    min_group_size = int(os.environ.get("KINERJA_MIN_GROUP_SIZE", "5"))
+    return Settings(data_dir, warehouse, reports_dir, min_group_size)

@@ -34,9 +34,13 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
     from pipelines.generate import generate_dataset
 
     data_dir: Path = tmp_path_factory.mktemp("kinerja")
-    saved = {k: os.environ.get(k) for k in ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE", "KINERJA_REPORTS_DIR")
+    }
     os.environ["KINERJA_DATA_DIR"] = str(data_dir)
     os.environ["KINERJA_WAREHOUSE"] = str(data_dir / "warehouse.duckdb")
+    os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
     truth = generate_dataset(data_dir, employees=PIPELINE_EMPLOYEES, seed=PIPELINE_SEED)
     run = PipelineRun(load_settings(), truth)
     run.materialize()
