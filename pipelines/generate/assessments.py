@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from pipelines.exports import ASSESSMENT_COLUMNS
 from pipelines.generate import catalog, defects, variants
 from pipelines.generate.curve import BROKEN_SHARES, KM, PREDIKAT, assign_by_rank, compliant_quota
 from pipelines.generate.curve import quota as plain_quota
@@ -19,29 +20,7 @@ from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
 from pipelines.generate.writers import PERIODE_LABELS, RATING_LABELS, FileSet, render, take
 
-COLUMNS = [
-    "nip",
-    "nama",
-    "kode_opd",
-    "nama_opd",
-    "unit_kerja",
-    "jabatan",
-    "jenis_jabatan",
-    "golongan",
-    "tahun",
-    "periode",
-    "kode_indikator",
-    "indikator",
-    "target",
-    "realisasi",
-    "satuan",
-    "nilai_mandiri",
-    "nilai_atasan",
-    "rating_hasil_kerja",
-    "rating_perilaku",
-    "predikat",
-    "nip_penilai",
-]
+COLUMNS = ASSESSMENT_COLUMNS
 NUMERIC = {"tahun", "target", "realisasi", "nilai_mandiri", "nilai_atasan"}
 N_PERIODS, N_INDICATORS = 5, 5
 ROWS_PER_EP = N_INDICATORS

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
 from pipelines.generate import catalog, defects, variants
 from pipelines.generate.plan import EffectPlan
 from pipelines.generate.population import Agency
@@ -18,20 +19,8 @@ from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
 from pipelines.generate.writers import FileSet, render
 
-ELEMENTS = [f"u{i}" for i in range(1, 10)]
-COLUMNS = [
-    "id_responden",
-    "tanggal",
-    "kode_opd",
-    "unit_layanan",
-    "jenis_layanan",
-    "jenis_kelamin",
-    "usia",
-    "pendidikan",
-    "pekerjaan",
-    *ELEMENTS,
-    "saran",
-]
+ELEMENTS = SKM_ELEMENTS
+COLUMNS = SURVEY_COLUMNS
 NUMERIC = {"usia", *ELEMENTS}
 INVALID_ANSWER_RATE = 0.002
 INVALID_ANSWERS = (0, 5, 7)

@@ -10,22 +10,14 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from pipelines.exports import TRAINING_COLUMNS
 from pipelines.generate import catalog, defects, variants
 from pipelines.generate.population import Agency
 from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
 from pipelines.generate.writers import FileSet, render, take
 
-COLUMNS = [
-    "nip",
-    "nama_pelatihan",
-    "jenis",
-    "penyelenggara",
-    "tanggal_mulai",
-    "tanggal_selesai",
-    "jp",
-    "sertifikat",
-]
+COLUMNS = TRAINING_COLUMNS
 NUMERIC = {"jp"}
 DATES = {"tanggal_mulai", "tanggal_selesai"}
 BLOCK_EMPLOYEES = 20_000

@@ -294,16 +294,6 @@ def write_source_tables(
             conn.unregister(view)
 
 
-def replace_table(conn, schema: str, table: str, frame: pl.DataFrame) -> None:
-    """CREATE OR REPLACE <schema>.<table> from a frame, atomically."""
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.register("incoming_frame", frame.to_arrow())
-    try:
-        conn.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM incoming_frame")
-    finally:
-        conn.unregister("incoming_frame")
-
-
 def known_agency_codes(conn) -> set[str]:
     """kode_opd values of raw.agencies (written by the reference assets)."""
     return {row[0] for row in conn.execute("SELECT kode_opd FROM raw.agencies").fetchall()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.exports import ASSESSMENT_COLUMNS
 from pipelines.rules import parsing
 from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
@@ -36,29 +37,7 @@ REQUIRED = [
     "rating_perilaku",
     "predikat",
 ]
-COLUMNS = [
-    "nip",
-    "nama",
-    "kode_opd",
-    "nama_opd",
-    "unit_kerja",
-    "jabatan",
-    "jenis_jabatan",
-    "golongan",
-    "tahun",
-    "periode",
-    "kode_indikator",
-    "indikator",
-    "target",
-    "realisasi",
-    "satuan",
-    "nilai_mandiri",
-    "nilai_atasan",
-    "rating_hasil_kerja",
-    "rating_perilaku",
-    "predikat",
-    "nip_penilai",
-]
+COLUMNS = ASSESSMENT_COLUMNS
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
 OUTPUT = [
     "nip",

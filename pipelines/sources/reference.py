@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.readers import read_export
 from pipelines.rules.parsing import blank_to_null, parse_integer
 from pipelines.settings import load_settings
-from pipelines.sources._ingest import replace_table
+from pipelines.warehouse import replace_tables
 
 ORGANISATION_PREDIKATS = ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
 
@@ -116,7 +116,7 @@ def _reference_asset(name: str, reader, description: str) -> dg.AssetsDefinition
     def _asset(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         frame = reader(load_settings().data_dir)
         with duckdb.get_connection() as conn:
-            replace_table(conn, "raw", name, frame)
+            replace_tables(conn, {f"raw.{name}": frame})
         context.log.info(f"raw.{name}: {frame.height} rows")
         return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
 from pipelines.rules import parsing
 from pipelines.sources._ingest import (
     ROW,
@@ -23,21 +24,9 @@ from pipelines.sources._ingest import (
 )
 
 SOURCE = "surveys"
-ANSWERS = [f"u{i}" for i in range(1, 10)]
+ANSWERS = SKM_ELEMENTS
 REQUIRED = ["id_responden", "tanggal", "kode_opd", "unit_layanan"]
-COLUMNS = [
-    "id_responden",
-    "tanggal",
-    "kode_opd",
-    "unit_layanan",
-    "jenis_layanan",
-    "jenis_kelamin",
-    "usia",
-    "pendidikan",
-    "pekerjaan",
-    *ANSWERS,
-    "saran",
-]
+COLUMNS = SURVEY_COLUMNS
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
 OUTPUT = [c for c in COLUMNS if c != "saran"] + ["n_invalid_answers", "saran"]
 _PLAIN_TEXT = ["id_responden", "kode_opd", "unit_layanan", "jenis_layanan", "pendidikan"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.exports import TRAINING_COLUMNS
 from pipelines.rules import parsing
 from pipelines.rules.nip import clean_nip, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
@@ -21,16 +22,7 @@ from pipelines.sources._ingest import (
 
 SOURCE = "training"
 REQUIRED = ["nip", "nama_pelatihan", "jenis", "tanggal_mulai", "tanggal_selesai", "jp"]
-COLUMNS = [
-    "nip",
-    "nama_pelatihan",
-    "jenis",
-    "penyelenggara",
-    "tanggal_mulai",
-    "tanggal_selesai",
-    "jp",
-    "sertifikat",
-]
+COLUMNS = TRAINING_COLUMNS
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
 OUTPUT = ["nip", "employee_key", *COLUMNS[1:]]
 MAX_JP = 1000
