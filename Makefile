@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: env run test ui lint format lock generate clean
+.PHONY: env browser run test ui lint format lock generate clean
 
 env: $(STAMP)
 
@@ -26,13 +26,19 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	$(BIN)/python -c "from pipelines.dbt import dbt_project as p; p.preparer.prepare(p)"
 	touch $@
 
+# Debian's chromium renders report screenshots and PNG charts; installed when missing and root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "chromium is not installed: PNG export and browser tests will be skipped"
+
 $(DAGSTER_HOME):
 	mkdir -p $@
 
-run: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
+run: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
 	$(BIN)/kinerja run
 
-test: $(STAMP) $(MANIFEST)
+test: $(STAMP) $(MANIFEST) browser
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 ui: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
