@@ -135,6 +135,7 @@ def unit_index(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         sums.with_columns(nrr)
         .with_columns((pl.sum_horizontal(NRR, ignore_nulls=False) / len(NRR) * 25).alias("ikm"))
         .select(*keys, "ikm", *NRR)
+        .sort(keys)
     )
 
 
