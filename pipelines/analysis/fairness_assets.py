@@ -1,0 +1,160 @@
+"""Dagster assets for the fairness audit: one multi-asset reads the two intermediate models
+once, builds the six analysis tables, validates each against its pandera schema and
+replaces them together (one transaction: the tables always describe the same data).
+Asset checks re-read the published tables and confirm that no row below the publishable
+minimum (settings.min_group_size) escaped suppression.
+
+(No `from __future__ import annotations` here: Dagster reads the `context` annotation.)
+"""
+
+import dagster as dg
+import polars as pl
+from dagster import AssetExecutionContext
+from dagster_duckdb import DuckDBResource
+
+from pipelines.analysis import fairness, indicator_fairness, raters
+from pipelines.analysis.fairness_schemas import (
+    fairness_distribution_schema,
+    fairness_distribution_tests_schema,
+    fairness_group_rates_schema,
+    indicator_fairness_schema,
+    rater_effects_schema,
+    self_gap_by_group_schema,
+)
+from pipelines.settings import load_settings
+from pipelines.warehouse import read_frame, replace_tables
+
+EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
+INDICATOR_ACHIEVEMENT = dg.AssetKey(["intermediate", "int_indicator_achievement"])
+
+TABLES = {
+    "fairness_group_rates": (
+        "Top-band and bottom-band rates per group and year with Wilson CI, risk ratio and "
+        "difference to the reference group, 2x2 test, BH, and a CMH odds ratio within strata."
+    ),
+    "fairness_distribution": "Count and share of every predikat per group and year.",
+    "fairness_distribution_tests": (
+        "Chi-square test of group vs predikat per year and dimension, BH-adjusted."
+    ),
+    "indicator_fairness": (
+        "Women vs men achievement per agency, indicator and year: Welch t-test, CI, BH."
+    ),
+    "rater_effects": (
+        "Rater leniency/severity vs their agency on the predikat score, empirical-Bayes "
+        "shrinkage, z-test with BH, label lenient/severe/typical."
+    ),
+    "self_gap_by_group": (
+        "Self-assessment minus supervisor score per group and year vs the reference group."
+    ),
+}
+KEYS = {name: dg.AssetKey(["analysis", name]) for name in TABLES}
+
+
+def build_tables(
+    employee_period: pl.DataFrame, indicator_achievement: pl.DataFrame, min_group_size: int
+) -> dict[str, pl.DataFrame]:
+    """Every fairness table, validated, keyed by its warehouse name ('analysis.x')."""
+    distribution = fairness.rating_distribution(employee_period, min_group_size)
+    tables = {
+        "fairness_group_rates": fairness_group_rates_schema.validate(
+            fairness.group_rates(employee_period, min_group_size)
+        ),
+        "fairness_distribution": fairness_distribution_schema.validate(distribution),
+        "fairness_distribution_tests": fairness_distribution_tests_schema.validate(
+            fairness.distribution_tests(distribution)
+        ),
+        "indicator_fairness": indicator_fairness_schema.validate(
+            indicator_fairness.indicator_fairness(
+                indicator_achievement, employee_period, min_group_size
+            )
+        ),
+        "rater_effects": rater_effects_schema.validate(
+            raters.rater_effects(employee_period, min_group_size)
+        ),
+        "self_gap_by_group": self_gap_by_group_schema.validate(
+            indicator_fairness.self_gap_by_group(employee_period, min_group_size)
+        ),
+    }
+    return {f"analysis.{name}": frame for name, frame in tables.items()}
+
+
+def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
+    """Row count, significant findings and suppressed rows of one table."""
+    metadata: dict[str, object] = {"dagster/row_count": frame.height, "rows": frame.height}
+    if "significant" in frame.columns:
+        metadata["significant_findings"] = int(frame["significant"].sum())
+    if "suppressed" in frame.columns:
+        metadata["suppressed_rows"] = int(frame["suppressed"].sum())
+    if name == "rater_effects":
+        metadata |= raters.lenient_and_severe(frame)
+    return metadata
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=[EMPLOYEE_PERIOD, INDICATOR_ACHIEVEMENT],
+            group_name="analysis",
+            kinds={"duckdb", "polars"},
+            description=TABLES[name],
+        )
+        for name, key in KEYS.items()
+    ],
+)
+def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
+    min_group_size = load_settings().min_group_size
+    with duckdb.get_connection() as conn:
+        tables = build_tables(
+            read_frame(conn, "select * from intermediate.int_employee_period"),
+            read_frame(conn, "select * from intermediate.int_indicator_achievement"),
+            min_group_size,
+        )
+        replace_tables(conn, tables)
+    for qualified, frame in tables.items():
+        name = qualified.removeprefix("analysis.")
+        metadata = findings_metadata(name, frame)
+        context.log.info(f"{qualified}: {metadata}")
+        yield dg.MaterializeResult(asset_key=KEYS[name], metadata=metadata)
+
+
+# ---------------------------------------------------------------- checks
+
+# table -> SQL returning the published rows whose size is below the minimum ($1).
+SMALL_PUBLISHED = {
+    "fairness_group_rates": "select * from analysis.fairness_group_rates "
+    "where not suppressed and (n is null or n < $1)",
+    "fairness_distribution": "select tahun, dimension, group_value from "
+    "analysis.fairness_distribution where not suppressed "
+    "group by all having sum(n) is null or sum(n) < $1",
+    "indicator_fairness": "select * from analysis.indicator_fairness where not suppressed "
+    "and (n is null or n < $1 or n_reference is null or n_reference < $1)",
+    "rater_effects": "select * from analysis.rater_effects "
+    "where not suppressed and (n_ratees is null or n_ratees < $1)",
+    "self_gap_by_group": "select * from analysis.self_gap_by_group "
+    "where not suppressed and (n is null or n < $1)",
+}
+
+
+def _small_groups_check(name: str):
+    @dg.asset_check(
+        asset=KEYS[name],
+        name="no_small_group_published",
+        description=f"No unsuppressed row of analysis.{name} has fewer than min_group_size.",
+    )
+    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+        minimum = load_settings().min_group_size
+        with duckdb.get_connection() as conn:
+            offending = conn.execute(
+                f"select count(*) from ({SMALL_PUBLISHED[name]})", [minimum]
+            ).fetchone()[0]
+        return dg.AssetCheckResult(
+            passed=offending == 0,
+            metadata={"min_group_size": minimum, "small_rows_published": offending},
+        )
+
+    return _check
+
+
+assets: list = [fairness_tables]
+asset_checks: list = [_small_groups_check(name) for name in SMALL_PUBLISHED]
