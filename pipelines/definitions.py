@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.analysis import trend_assets
 from pipelines.dbt import kinerja_dbt_assets
 from pipelines.resources import build_resources
 from pipelines.settings import Settings, load_settings
 from pipelines.sources import assessments, reference, surveys, training
 
 SOURCE_MODULES = (reference, assessments, surveys, training)
+ANALYSIS_MODULES = (trend_assets,)
 
 materialize_all = dg.define_asset_job(
     "materialize_all",
@@ -21,8 +23,12 @@ materialize_all = dg.define_asset_job(
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to one data dir and warehouse (tests bind their own temp paths)."""
     return dg.Definitions(
-        assets=[*(a for m in SOURCE_MODULES for a in m.assets), kinerja_dbt_assets],
-        asset_checks=[c for m in SOURCE_MODULES for c in m.asset_checks],
+        assets=[
+            *(a for m in SOURCE_MODULES for a in m.assets),
+            kinerja_dbt_assets,
+            *(a for m in ANALYSIS_MODULES for a in m.assets),
+        ],
+        asset_checks=[c for m in (*SOURCE_MODULES, *ANALYSIS_MODULES) for c in m.asset_checks],
         jobs=[materialize_all],
         resources=build_resources(settings or load_settings()),
         # DuckDB allows one writer process: run the steps in one process, one after another.
