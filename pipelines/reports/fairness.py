@@ -402,7 +402,7 @@ def build_fairness_report(
                             group_by="dimensi",
                             title=f"Selisih nilai mandiri − atasan per kelompok — {tahun}",
                             x_title="Rata-rata nilai mandiri − nilai atasan (poin)",
-                            reference=0.0,
+                            reference=None,
                         ),
                         "titik = rata-rata selisih penilaian diri terhadap nilai atasan dalam"
                         " kelompok, garis = selang kepercayaan 95%. Kelompok yang jauh di kanan"

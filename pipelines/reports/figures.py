@@ -103,13 +103,26 @@ def short_key(key: str) -> str:
 
 def _layout(fig: go.Figure, title: str, height: int, **extra: object) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.995,
+            "yanchor": "top",
+            "yref": "container",
+        },
         template="plotly_white",
         separators=",.",
         height=height,
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+        margin={"l": 60, "r": 20, "t": 95, "b": 50},
         font={"family": "Segoe UI, Roboto, Helvetica, Arial, sans-serif", "size": 12},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0.0},
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.01,
+            "x": 0.0,
+            "traceorder": "normal",
+        },
         **extra,
     )
     return fig
@@ -473,7 +486,7 @@ def forest(
     label: str,
     title: str,
     x_title: str,
-    reference: float,
+    reference: float | None,
     log_x: bool = False,
     significant: str | None = "significant",
     group_by: str | None = None,
@@ -524,7 +537,8 @@ def forest(
                 hovertemplate="%{y}: %{x:.3f}<extra></extra>",
             )
         )
-    fig.add_vline(x=reference, line_dash="dash", line_color=NEUTRAL)
+    if reference is not None:
+        fig.add_vline(x=reference, line_dash="dash", line_color=NEUTRAL)
     fig.update_xaxes(title=x_title, type="log" if log_x else "linear")
     fig.update_yaxes(
         automargin=True,

@@ -1,0 +1,124 @@
+"""Dagster assets reports/trends_html and reports/fairness_html: render the two offline HTML
+reports (and PNGs of their key charts) from the warehouse into settings.reports_dir.
+
+(No `from __future__ import annotations` here: Dagster reads the `context` annotation.)
+"""
+
+import re
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+from dagster_duckdb import DuckDBResource
+
+from pipelines.reports.fairness import build_fairness_report
+from pipelines.reports.html import ReportInfo
+from pipelines.reports.trends import build_trends_report
+from pipelines.settings import load_settings
+
+TRENDS_HTML = dg.AssetKey(["reports", "trends_html"])
+FAIRNESS_HTML = dg.AssetKey(["reports", "fairness_html"])
+MART_QUARTER = dg.AssetKey(["marts", "mart_agency_quarter"])
+MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
+MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
+UNIT_QUARTER = dg.AssetKey(["intermediate", "int_survey_unit_quarter"])
+TREND_TABLES = [dg.AssetKey(["analysis", t]) for t in ("trend_series", "trend_tests")]
+FAIRNESS_TABLES = [
+    dg.AssetKey(["analysis", t])
+    for t in (
+        "fairness_group_rates",
+        "fairness_distribution",
+        "rater_effects",
+        "indicator_fairness",
+        "self_gap_by_group",
+    )
+]
+EXTERNAL_URL = re.compile(
+    r"""<(?:script|link|img|iframe)\b[^>]*(?:src|href)\s*=\s*["']?https?://"""
+)
+
+
+def _result(context: AssetExecutionContext, info: ReportInfo) -> dg.MaterializeResult:
+    if not info.png_paths:
+        context.log.warning(
+            "No PNG copies written (no usable Chrome for kaleido); HTML is complete"
+        )
+    context.log.info(f"{info.path}: {info.n_charts} charts, {len(info.png_paths)} PNGs")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(info.path)),
+            "charts": info.n_charts,
+            "png_files": len(info.png_paths),
+            "size_bytes": info.path.stat().st_size,
+            "summary": dg.MetadataValue.md("\n".join(f"- {line}" for line in info.summary)),
+        }
+    )
+
+
+@dg.asset(
+    key=TRENDS_HTML,
+    deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER, *TREND_TABLES],
+    group_name="reports",
+    kinds={"html", "plotly"},
+    description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests.",
+)
+def trends_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = load_settings()
+    with duckdb.get_connection() as conn:
+        info = build_trends_report(
+            conn, settings.reports_dir / "trends.html", settings.reports_dir / "png"
+        )
+    return _result(context, info)
+
+
+@dg.asset(
+    key=FAIRNESS_HTML,
+    deps=[MART_YEAR, MART_CURVE, *FAIRNESS_TABLES],
+    group_name="reports",
+    kinds={"html", "plotly"},
+    description="Evaluators' report: curve compliance, group rates, raters, indicators, self gap.",
+)
+def fairness_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    settings = load_settings()
+    with duckdb.get_connection() as conn:
+        info = build_fairness_report(
+            conn,
+            settings.reports_dir / "fairness.html",
+            settings.reports_dir / "png",
+            min_group_size=settings.min_group_size,
+        )
+    return _result(context, info)
+
+
+def offline_problems(path: Path) -> list[str]:
+    """Why a report would not open offline: external script/link sources, or no plotly.js."""
+    text = path.read_text(encoding="utf-8")
+    problems = [m.group(0) for m in EXTERNAL_URL.finditer(text)]
+    if "Plotly.newPlot" not in text or text.count("<script>") < 1:
+        problems.append("plotly.js or the chart renderer is missing")
+    return problems
+
+
+def _offline_check(path_of: str) -> dg.AssetCheckResult:
+    path = load_settings().reports_dir / path_of
+    if not path.exists():
+        return dg.AssetCheckResult(passed=False, metadata={"missing": str(path)})
+    problems = offline_problems(path)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={"problems": len(problems), "first": problems[0] if problems else "none"},
+    )
+
+
+@dg.asset_check(asset=TRENDS_HTML, description="trends.html opens offline: no external URLs.")
+def trends_html_is_offline() -> dg.AssetCheckResult:
+    return _offline_check("trends.html")
+
+
+@dg.asset_check(asset=FAIRNESS_HTML, description="fairness.html opens offline: no external URLs.")
+def fairness_html_is_offline() -> dg.AssetCheckResult:
+    return _offline_check("fairness.html")
+
+
+assets: list = [trends_html, fairness_html]
+asset_checks: list = [trends_html_is_offline, fairness_html_is_offline]
