@@ -27,6 +27,7 @@ Small cells: a group with n < min_group_size is published with every figure NULL
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -146,6 +147,22 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
         for i, value in zip(present, corrected, strict=True):
             adjusted[i] = float(value)
     return adjusted
+
+
+def welch(
+    sample: np.ndarray, reference: np.ndarray, alpha: float = ALPHA
+) -> tuple[float | None, float | None, float | None]:
+    """Welch's t-test of mean(sample) - mean(reference): (p, ci_low, ci_high); None where
+    undefined (fewer than two values in a sample, or no variance in either)."""
+    if len(sample) < 2 or len(reference) < 2:
+        return None, None, None
+    with warnings.catch_warnings():  # identical values in a sample: handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(sample, reference, equal_var=False)
+    if not math.isfinite(result.pvalue):
+        return None, None, None
+    interval = result.confidence_interval(confidence_level=1 - alpha)
+    return float(result.pvalue), float(interval.low), float(interval.high)
 
 
 # ---------------------------------------------------------------- inputs

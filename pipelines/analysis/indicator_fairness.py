@@ -17,7 +17,6 @@ publishable group by Welch's t-test; BH over the table; groups < min_group_size 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -31,6 +30,7 @@ from pipelines.analysis.fairness import (
     benjamini_hochberg,
     choose_reference,
     group_column,
+    welch,
 )
 
 WOMEN, MEN = "P", "L"
@@ -69,20 +69,6 @@ SELF_GAP_SCHEMA: dict[str, pl.DataType] = {
     "significant": pl.Boolean(),
     "suppressed": pl.Boolean(),
 }
-
-
-def welch(
-    sample: np.ndarray, reference: np.ndarray, alpha: float = ALPHA
-) -> tuple[float | None, float | None, float | None]:
-    """Welch's t-test of mean(sample) - mean(reference): (p, ci_low, ci_high); None where
-    undefined (fewer than two values in a sample, or no variance in either)."""
-    if len(sample) < 2 or len(reference) < 2:
-        return None, None, None
-    result = stats.ttest_ind(sample, reference, equal_var=False)
-    if not math.isfinite(result.pvalue):
-        return None, None, None
-    interval = result.confidence_interval(confidence_level=1 - alpha)
-    return float(result.pvalue), float(interval.low), float(interval.high)
 
 
 def _finish(frame: pl.DataFrame, alpha: float) -> pl.DataFrame:

@@ -8,10 +8,20 @@ kode_opd, penilai_key):
 
 - mean_score = mean of the rater's ratee means; agency_mean = mean over every ratee of the
   agency-year; raw_effect = mean_score - agency_mean.
-- sigma^2 = pooled within-rater variance of ratee means in that agency-year. Since the
-  agency mean contains the rater's own ratees, Var(raw_effect) = sigma^2 (1/n - 1/N)
-  (n ratees of the rater, N of the agency); z = raw_effect / SE, two-sided normal p,
-  Benjamini-Hochberg over every published rater in the table.
+- Test: since the agency mean contains the rater's own ratees, raw_effect =
+  (1 - n/N) (rater mean - mean of the agency's other ratees) (n ratees of the rater, N of
+  the agency). The statistic is that difference over its unpooled standard error (the
+  rater's own spread, not a pooled one: low-scoring groups are more spread out, and a
+  pooled SE made a null rater with 10 weak ratees look "severe" at p < 1e-5), referred to
+  the t distribution with Welch-Satterthwaite df (Welch's test; a z-test in large samples,
+  honest about small n). Benjamini-Hochberg over every published rater in the table.
+- ci_low/ci_high: the Welch 95% interval of the difference, times (1 - n/N): an interval
+  of the RAW effect that agrees with the test (excludes 0 exactly when p < 0.05 before
+  adjustment). The shrunk effect is a ranking aid: with one deviant rater among many
+  typical ones tau^2 is small and the normal prior pulls even a clearly lenient rater far
+  toward 0.
+- sigma^2 (for shrinkage) = pooled within-rater variance of ratee means in that
+  agency-year; Var(raw_effect) = sigma^2 (1/n - 1/N).
 - Shrinkage: empirical Bayes, not MixedLM (closed form, fast, and transparent to an
   evaluator). Between-rater variance tau^2 by the method of moments per year, pooled over
   agencies, with inverse-variance weights w = 1/Var (DerSimonian-Laird with the mean known
@@ -20,10 +30,6 @@ kode_opd, penilai_key):
   B = tau^2 / (tau^2 + Var(raw_effect)); shrunk_effect = B * raw_effect. A rater with few
   ratees has a large Var and is pulled hard toward 0 (typical); a rater with many keeps
   most of the raw effect.
-- ci_low/ci_high: 95% Wald interval of the RAW effect, raw +- z sqrt(Var), so that it
-  agrees with the z-test (excludes 0 exactly when p < 0.05 before adjustment). The shrunk
-  effect is a ranking aid: with one deviant rater among many typical ones tau^2 is small
-  and the normal prior pulls even a clearly lenient rater far toward 0.
 - label: 'lenient' / 'severe' when significant (p_adjusted < 0.05) with positive /
   negative raw effect, else 'typical'.
 
@@ -33,13 +39,10 @@ n_ratees) and take no part in BH; they still inform sigma^2 and tau^2.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import polars as pl
-from scipy import stats
 
-from pipelines.analysis.fairness import ALPHA, PREDIKAT_SCORE, benjamini_hochberg
+from pipelines.analysis.fairness import ALPHA, PREDIKAT_SCORE, benjamini_hochberg, welch
 
 LENIENT, SEVERE, TYPICAL = "lenient", "severe", "typical"
 LABELS = [LENIENT, SEVERE, TYPICAL]
@@ -105,7 +108,6 @@ def rater_effects(
         .agg(tau2=((weight * pl.col("raw_effect") ** 2).sum() - pl.len()) / weight.sum())
         .with_columns(pl.col("tau2").clip(lower_bound=0.0))
     )
-    z = stats.norm.ppf(1 - alpha / 2)
     frame = (
         frame.join(tau2, on="tahun", how="left")
         .with_columns(pl.col("tau2").fill_null(0.0))
@@ -115,12 +117,7 @@ def rater_effects(
             .otherwise(1.0)
         )
         .with_columns(shrunk_effect=pl.col("shrink") * pl.col("raw_effect"))
-        .with_columns(
-            half_width=z * pl.col("variance").sqrt(),
-            p_value=pl.struct("raw_effect", "variance").map_elements(
-                lambda r: _z_test(r["raw_effect"], r["variance"]), return_dtype=pl.Float64
-            ),
-        )
+        .join(_welch_vs_rest(ratees, alpha), on=["tahun", "kode_opd", "penilai_key"], how="left")
     )
     published = pl.col("n_ratees") >= min_group_size
     frame = frame.with_columns(
@@ -143,8 +140,8 @@ def rater_effects(
         "agency_mean": pl.col("agency_mean"),
         "raw_effect": pl.col("raw_effect"),
         "shrunk_effect": pl.col("shrunk_effect"),
-        "ci_low": pl.col("raw_effect") - pl.col("half_width"),
-        "ci_high": pl.col("raw_effect") + pl.col("half_width"),
+        "ci_low": pl.col("ci_low"),
+        "ci_high": pl.col("ci_high"),
         "p_value": pl.col("p_value"),
         "p_adjusted": pl.col("p_adjusted"),
     }
@@ -159,11 +156,29 @@ def rater_effects(
     ).cast(RATER_SCHEMA)
 
 
-def _z_test(effect: float | None, variance: float | None) -> float | None:
-    """Two-sided normal p of effect / sqrt(variance); None when undefined."""
-    if effect is None or variance is None or not variance > 0 or not math.isfinite(variance):
-        return None
-    return float(2 * stats.norm.sf(abs(effect) / math.sqrt(variance)))
+def _welch_vs_rest(ratees: pl.DataFrame, alpha: float) -> pl.DataFrame:
+    """Per rater: Welch test of its ratee means against the other ratees of the agency-year,
+    with the interval rescaled to raw_effect = (1 - n/N) (rater mean - rest mean)."""
+    records = []
+    for (tahun, kode_opd), agency in ratees.partition_by("tahun", "kode_opd", as_dict=True).items():
+        total = agency.height
+        for (key,), own in agency.partition_by("penilai_key", as_dict=True).items():
+            rest = agency.filter(pl.col("penilai_key") != key)["score"].to_numpy()
+            p, low, high = welch(own["score"].to_numpy(), rest, alpha)
+            scale = 1 - own.height / total
+            records.append(
+                {
+                    "tahun": tahun,
+                    "kode_opd": kode_opd,
+                    "penilai_key": key,
+                    "p_value": p,
+                    "ci_low": None if low is None else scale * low,
+                    "ci_high": None if high is None else scale * high,
+                }
+            )
+    schema = {"tahun": ratees.schema["tahun"], "kode_opd": pl.String, "penilai_key": pl.String}
+    schema |= {"p_value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
+    return pl.DataFrame(records, schema=schema)
 
 
 def lenient_and_severe(effects: pl.DataFrame) -> dict[str, int]:
