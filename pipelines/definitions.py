@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.analysis import trend_assets
+from pipelines.analysis import fairness_assets, trend_assets
 from pipelines.dbt import kinerja_dbt_assets
 from pipelines.resources import build_resources
 from pipelines.settings import Settings, load_settings
 from pipelines.sources import assessments, reference, surveys, training
 
 SOURCE_MODULES = (reference, assessments, surveys, training)
-ANALYSIS_MODULES = (trend_assets,)
+ANALYSIS_MODULES = (trend_assets, fairness_assets)
 
 materialize_all = dg.define_asset_job(
     "materialize_all",

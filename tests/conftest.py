@@ -1,19 +1,23 @@
-"""Shared fixtures: one small generated data set materialized end to end, once per session."""
+"""Shared fixtures: generated data sets materialized end to end on temporary paths."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import polars as pl
 import pytest
 
 from pipelines.settings import Settings, load_settings
 
 PIPELINE_EMPLOYEES = 120
 PIPELINE_SEED = 11
+PATH_VARIABLES = ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE", "KINERJA_REPORTS_DIR")
 
 
 @dataclass(frozen=True)
@@ -27,26 +31,36 @@ class PipelineRun:
         result = build_defs(self.settings).resolve_job_def("materialize_all").execute_in_process()
         assert result.success
 
+    def query(self, sql: str) -> pl.DataFrame:
+        with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:
+            return con.sql(sql).pl()
 
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
-    """Generated dirty data -> full materialization (ingest, validate, dbt build)."""
+
+@contextmanager
+def materialized(data_dir: Path, **generate: Any) -> Iterator[PipelineRun]:
+    """Generate a data set into `data_dir`, run `materialize_all` on it; env restored after."""
     from pipelines.generate import generate_dataset
 
-    data_dir: Path = tmp_path_factory.mktemp("kinerja")
-    saved = {
-        k: os.environ.get(k)
-        for k in ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE", "KINERJA_REPORTS_DIR")
-    }
+    saved = {k: os.environ.get(k) for k in PATH_VARIABLES}
     os.environ["KINERJA_DATA_DIR"] = str(data_dir)
     os.environ["KINERJA_WAREHOUSE"] = str(data_dir / "warehouse.duckdb")
     os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
-    truth = generate_dataset(data_dir, employees=PIPELINE_EMPLOYEES, seed=PIPELINE_SEED)
-    run = PipelineRun(load_settings(), truth)
-    run.materialize()
-    yield run
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    try:
+        run = PipelineRun(load_settings(), generate_dataset(data_dir, **generate))
+        run.materialize()
+        yield run
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """Small generated dirty data -> full materialization (ingest, dbt, analyses, reports)."""
+    with materialized(
+        tmp_path_factory.mktemp("kinerja"), employees=PIPELINE_EMPLOYEES, seed=PIPELINE_SEED
+    ) as run:
+        yield run

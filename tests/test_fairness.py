@@ -10,14 +10,10 @@ effects, one without.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -28,23 +24,15 @@ from scipy import stats
 from pipelines.analysis import fairness, indicator_fairness, raters
 from pipelines.analysis.fairness_assets import asset_checks, assets
 from pipelines.rules.pseudonym import load_key, pseudonym
-from pipelines.settings import Settings, load_settings
+from tests.conftest import PipelineRun, materialized
 
-pytestmark = pytest.mark.xdist_group("pipeline")
+pytestmark = pytest.mark.xdist_group("fairness")
 
 EMPLOYEES = 600
 Z = stats.norm.ppf(0.975)
 
 
-@dataclass(frozen=True)
-class Materialized:
-    settings: Settings
-    truth: dict[str, Any]
-
-    def query(self, sql: str) -> pl.DataFrame:
-        with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:
-            return con.sql(sql).pl()
-
+class Materialized(PipelineRun):
     def employee_period(self) -> pl.DataFrame:
         return self.query("select * from intermediate.int_employee_period")
 
@@ -53,27 +41,8 @@ class Materialized:
 
 
 def _materialize(data_dir: Path, seed: int, effects: bool) -> Iterator[Materialized]:
-    """Generate, then run the whole `materialize_all` job on temp paths; env restored after."""
-    from pipelines.definitions import build_defs
-    from pipelines.generate import generate_dataset
-
-    names = ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE", "KINERJA_REPORTS_DIR")
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ["KINERJA_DATA_DIR"] = str(data_dir)
-    os.environ["KINERJA_WAREHOUSE"] = str(data_dir / "warehouse.duckdb")
-    os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
-    try:
-        truth = generate_dataset(data_dir, employees=EMPLOYEES, seed=seed, effects=effects)
-        settings = load_settings()
-        result = build_defs(settings).resolve_job_def("materialize_all").execute_in_process()
-        assert result.success
-        yield Materialized(settings, truth)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with materialized(data_dir, employees=EMPLOYEES, seed=seed, effects=effects) as run:
+        yield Materialized(run.settings, run.truth)
 
 
 @pytest.fixture(scope="module")
