@@ -434,7 +434,11 @@ def build_fairness_report(
         if raters is not None:
             own = raters.filter(pl.col("kode_opd") == kode)
             for tahun in years:
-                part = own.filter((pl.col("tahun") == tahun) & ~pl.col("suppressed"))
+                part = own.filter(
+                    (pl.col("tahun") == tahun)
+                    & ~pl.col("suppressed")
+                    & pl.col("shrunk_effect").is_not_null()
+                )
                 if part.height:
                     charts.append(
                         Chart(

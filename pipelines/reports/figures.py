@@ -101,6 +101,11 @@ def short_key(key: str) -> str:
     return f"penilai {key[:8]}"
 
 
+def _spans(upper: list[float | None], lower: list[float | None]) -> list[float | None]:
+    """Error-bar lengths upper - lower; missing where either end is missing."""
+    return [None if u is None or lo is None else u - lo for u, lo in zip(upper, lower, strict=True)]
+
+
 def _layout(fig: go.Figure, title: str, height: int, **extra: object) -> go.Figure:
     fig.update_layout(
         title={
@@ -585,6 +590,7 @@ def rater_effects(raters: pl.DataFrame, kode_opd: str, tahun: int) -> go.Figure:
         raters.filter(
             (pl.col("kode_opd") == kode_opd) & (pl.col("tahun") == tahun) & ~pl.col("suppressed")
         )
+        .filter(pl.col("shrunk_effect").is_not_null())
         .sort("shrunk_effect")
         .with_columns(
             pl.col("penilai_key").map_elements(short_key, return_dtype=pl.String).alias("rater"),
@@ -604,18 +610,8 @@ def rater_effects(raters: pl.DataFrame, kode_opd: str, tahun: int) -> go.Figure:
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": [
-                    h - e
-                    for h, e in zip(
-                        frame["ci_high"].to_list(), frame["shrunk_effect"].to_list(), strict=True
-                    )
-                ],
-                "arrayminus": [
-                    e - lo
-                    for lo, e in zip(
-                        frame["ci_low"].to_list(), frame["shrunk_effect"].to_list(), strict=True
-                    )
-                ],
+                "array": _spans(frame["ci_high"].to_list(), frame["shrunk_effect"].to_list()),
+                "arrayminus": _spans(frame["shrunk_effect"].to_list(), frame["ci_low"].to_list()),
                 "color": "#9aa4ab",
             },
             customdata=frame.select("n_ratees", "raw_effect", "label").rows(),
