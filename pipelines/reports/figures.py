@@ -352,7 +352,14 @@ def agency_detail(quarter: pl.DataFrame, kode_opd: str, nama_opd: str) -> go.Fig
     )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickangle=-45, tickfont_size=9)
-    return _layout(fig, f"{kode_opd} — {nama_opd}", height=640)
+    fig.update_yaxes(ticksuffix="%", row=1, col=1)
+    _layout(fig, f"{kode_opd} — {nama_opd}", height=700)
+    # The predikat legend goes under the grid, clear of the panel titles.
+    fig.update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0.0},
+        margin={"b": 120},
+    )
+    return fig
 
 
 def unit_ikm_lines(units: pl.DataFrame, kode_opd: str) -> go.Figure:
