@@ -6,12 +6,13 @@ import dagster as dg
 
 from pipelines.analysis import fairness_assets, trend_assets
 from pipelines.dbt import kinerja_dbt_assets
+from pipelines.reports import assets as report_assets
 from pipelines.resources import build_resources
 from pipelines.settings import Settings, load_settings
 from pipelines.sources import assessments, reference, surveys, training
 
 SOURCE_MODULES = (reference, assessments, surveys, training)
-ANALYSIS_MODULES = (trend_assets, fairness_assets)
+ANALYSIS_MODULES = (trend_assets, fairness_assets, report_assets)
 
 materialize_all = dg.define_asset_job(
     "materialize_all",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
@@ -25,11 +26,15 @@ class PipelineRun:
     settings: Settings
     truth: dict[str, Any]
 
-    def materialize(self) -> None:
+    results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
+
+    def materialize(self) -> dg.ExecuteInProcessResult:
         from pipelines.definitions import build_defs
 
         result = build_defs(self.settings).resolve_job_def("materialize_all").execute_in_process()
         assert result.success
+        self.results.append(result)
+        return result
 
     def query(self, sql: str) -> pl.DataFrame:
         with duckdb.connect(str(self.settings.warehouse), read_only=True) as con:

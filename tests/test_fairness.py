@@ -42,7 +42,7 @@ class Materialized(PipelineRun):
 
 def _materialize(data_dir: Path, seed: int, effects: bool) -> Iterator[Materialized]:
     with materialized(data_dir, employees=EMPLOYEES, seed=seed, effects=effects) as run:
-        yield Materialized(run.settings, run.truth)
+        yield Materialized(run.settings, run.truth, run.results)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,11 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
 import polars as pl
@@ -29,7 +26,6 @@ CHART_DATA = re.compile(
     re.S,
 )
 NIP_SHAPED = re.compile(r"(?<![\d.])\d{18}(?!\d)")  # not the digits of a float
-ANALYSIS_ENV = ("KINERJA_WAREHOUSE", "KINERJA_DATA_DIR", "KINERJA_REPORTS_DIR")
 
 
 @dataclass(frozen=True)
@@ -42,90 +38,19 @@ class Reports:
         return (self.reports_dir / name).read_text(encoding="utf-8")
 
 
-def _add_missing_analysis(warehouse: Path) -> None:
-    """Build the analysis tables a not-yet-wired pipeline left out, with the analysis
-    modules' own pure functions (the reports read them; they are not under test here)."""
-    from pipelines.reports.data import has_table
-    from pipelines.warehouse import read_frame, replace_tables
-
-    conn = duckdb.connect(str(warehouse))
-    try:
-        if not has_table(conn, "analysis.trend_tests"):
-            from pipelines.analysis import trends
-
-            series = trends.build_trend_series(
-                read_frame(conn, "select * from marts.mart_agency_quarter"),
-                read_frame(conn, "select * from marts.mart_agency_year"),
-                read_frame(conn, "select * from intermediate.int_survey_unit_quarter"),
-            )
-            replace_tables(
-                conn,
-                {
-                    "analysis.trend_series": series,
-                    "analysis.trend_tests": trends.build_trend_tests(series),
-                },
-            )
-        if not has_table(conn, "analysis.fairness_group_rates"):
-            try:
-                from pipelines.analysis import fairness, indicator_fairness, raters
-            except ImportError:
-                return  # fairness analysis not in this checkout: the report shows marts only
-            period = read_frame(conn, "select * from intermediate.int_employee_period")
-            achievement = read_frame(conn, "select * from intermediate.int_indicator_achievement")
-            distribution = fairness.rating_distribution(period)
-            replace_tables(
-                conn,
-                {
-                    "analysis.fairness_group_rates": fairness.group_rates(period),
-                    "analysis.fairness_distribution": distribution,
-                    "analysis.fairness_distribution_tests": fairness.distribution_tests(
-                        distribution
-                    ),
-                    "analysis.rater_effects": raters.rater_effects(period),
-                    "analysis.indicator_fairness": indicator_fairness.indicator_fairness(
-                        achievement, period
-                    ),
-                    "analysis.self_gap_by_group": indicator_fairness.self_gap_by_group(period),
-                },
-            )
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
-def reports(pipeline_run, tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    """Materialize reports/* (with PNG export) on a copy of the session warehouse."""
-    from pipelines.reports import assets as report_assets
-    from pipelines.resources import build_resources
-    from pipelines.settings import load_settings
-
-    work = tmp_path_factory.mktemp("reports")
-    warehouse = work / "warehouse.duckdb"
-    shutil.copy(pipeline_run.settings.warehouse, warehouse)
-    _add_missing_analysis(warehouse)
-    saved = {k: os.environ.get(k) for k in ANALYSIS_ENV}
-    os.environ["KINERJA_WAREHOUSE"] = str(warehouse)
-    os.environ["KINERJA_REPORTS_DIR"] = str(work / "reports")
-    try:
-        settings = load_settings()
-        result = dg.materialize(
-            [*report_assets.assets, *report_assets.asset_checks],
-            resources={"duckdb": build_resources(settings)["duckdb"]},
-        )
-        assert result.success
-        checks = result.get_asset_check_evaluations()
-        assert len(checks) == 2 and all(c.passed for c in checks)
-        metadata = {
-            e.asset_key.path[-1]: e.materialization.metadata
-            for e in result.get_asset_materialization_events()
-        }
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return Reports(warehouse, settings.reports_dir, metadata)
+def reports(pipeline_run) -> Reports:
+    """The reports `materialize_all` rendered (with PNG export) on the session's data."""
+    result = pipeline_run.results[0]
+    checks = [c for c in result.get_asset_check_evaluations() if c.asset_key.path[0] == "reports"]
+    assert len(checks) == 2 and all(c.passed for c in checks)
+    metadata = {
+        e.asset_key.path[-1]: e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[0] == "reports"
+    }
+    settings = pipeline_run.settings
+    return Reports(settings.warehouse, settings.reports_dir, metadata)
 
 
 def _numbers(value: object) -> list[float]:
