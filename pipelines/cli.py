@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.settings import SOURCES, load_settings
+from pipelines.settings import SOURCES, Settings, load_settings
 
 
 def _raw_is_empty(raw_dir: Path) -> bool:
@@ -79,7 +79,7 @@ def run(generate_if_empty: bool) -> None:
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
-    _echo_summary(settings.warehouse)
+    _echo_summary(settings)
     if failed_checks:
         click.echo(f"\n{len(failed_checks)} asset checks did not pass:")
         for check in failed_checks:
@@ -89,13 +89,13 @@ def run(generate_if_empty: bool) -> None:
 @main.command()
 def summary() -> None:
     """Print rows read / loaded / quarantined per source and the marts built."""
-    _echo_summary(load_settings().warehouse)
+    _echo_summary(load_settings())
 
 
-def _echo_summary(warehouse: Path) -> None:
+def _echo_summary(settings: Settings) -> None:
     from pipelines.summary import render
 
-    click.echo(render(warehouse))
+    click.echo(render(settings.warehouse, settings.reports_dir))
 
 
 if __name__ == "__main__":

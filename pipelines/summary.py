@@ -56,7 +56,7 @@ def mart_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: _scalar(con, f"select count(*) from marts.{name}") for (name,) in tables}
 
 
-def render(warehouse: Path) -> str:
+def render(warehouse: Path, reports_dir: Path | None = None) -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         sources = source_counts(con)
         marts = mart_counts(con)
@@ -71,4 +71,7 @@ def render(warehouse: Path) -> str:
     lines.append("")
     lines.append("marts: " + ", ".join(f"marts.{name} ({n} rows)" for name, n in marts.items()))
     lines.append(f"warehouse: {warehouse}")
+    if reports_dir is not None:
+        for report in sorted(reports_dir.glob("*.html")):
+            lines.append(f"report: {report}")
     return "\n".join(lines)

@@ -155,15 +155,17 @@ def _rater_rows(raters: pl.DataFrame) -> str:
             f"<td class='num'>{r['n_ratees']}</td>"
             f"<td class='num'>{fx.fmt_number(r['mean_score'], 2)}</td>"
             f"<td class='num'>{fx.fmt_number(r['agency_mean'], 2)}</td>"
-            f"<td class='num'>{fx.fmt_number(r['shrunk_effect'], 2)}"
+            f"<td class='num'>{fx.fmt_number(r['raw_effect'], 2)}"
             f" [{fx.fmt_number(r['ci_low'], 2)}; {fx.fmt_number(r['ci_high'], 2)}]</td>"
+            f"<td class='num'>{fx.fmt_number(r['shrunk_effect'], 2)}</td>"
             f"<td class='num'>{fx.fmt_number(r['p_adjusted'], 4)}</td>"
             f"<td class='{css}'>{label}</td></tr>"
         )
     return (
         "<table><thead><tr><th>Instansi (OPD)</th><th>Tahun</th><th>Penilai</th>"
         "<th>Pegawai dinilai</th><th>Skor rata-rata</th><th>Rata-rata OPD</th>"
-        "<th>Efek [selang 95%]</th><th>p terkoreksi</th><th>Label</th></tr></thead><tbody>"
+        "<th>Efek [selang 95%]</th><th>Efek EB (disusutkan)</th><th>p terkoreksi</th>"
+        "<th>Label</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )
@@ -315,9 +317,11 @@ def build_fairness_report(
             Section(
                 "Penilai yang murah atau keras (semua OPD)",
                 "Efek penilai = rata-rata skor predikat (Sangat Baik 5 … Sangat Kurang 1) yang"
-                " ia berikan dikurangi rata-rata OPD, disusutkan (empirical Bayes) agar penilai"
-                " dengan sedikit pegawai tidak tampak ekstrem. Penilai ditampilkan dengan kode"
-                " samaran, tidak pernah dengan NIP atau nama.",
+                " ia berikan dikurangi rata-rata OPD, dengan selang 95% dan uji Welch. Kolom"
+                " 'Efek EB' adalah efek yang disusutkan (empirical Bayes) ke arah rata-rata OPD"
+                " agar penilai dengan sedikit pegawai tidak tampak ekstrem; gunakan untuk"
+                " mengurutkan, bukan untuk menguji. Penilai ditampilkan dengan kode samaran,"
+                " tidak pernah dengan NIP atau nama.",
                 table=_rater_rows(raters) if raters is not None else "",
             )
         )
@@ -444,7 +448,8 @@ def build_fairness_report(
                         Chart(
                             fx.rater_effects(own, kode, tahun),
                             "satu baris per penilai (kode samaran). Titik = efek penilai dalam"
-                            " poin predikat dibanding rata-rata OPD, garis = selang 95%. Hijau ="
+                            " poin predikat dibanding rata-rata OPD, garis = selang 95%; belah"
+                            " ketupat kosong = efek setelah penyusutan empirical Bayes. Hijau ="
                             " murah (memberi predikat lebih tinggi), merah = keras, abu-abu ="
                             " wajar.",
                         )

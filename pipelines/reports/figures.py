@@ -592,42 +592,55 @@ def rating_distribution(dist: pl.DataFrame, dimension: str, tahun: int) -> go.Fi
 
 
 def rater_effects(raters: pl.DataFrame, kode_opd: str, tahun: int) -> go.Figure:
-    """Caterpillar plot of shrunk rater effects (predikat points vs the agency mean)."""
+    """Caterpillar plot of rater effects: the observed effect with its 95% interval (what the
+    significance test judges) and, hollow, the empirical-Bayes shrunk estimate (a ranking aid
+    that pulls raters with few ratees toward the agency mean)."""
     frame = (
         raters.filter(
             (pl.col("kode_opd") == kode_opd) & (pl.col("tahun") == tahun) & ~pl.col("suppressed")
         )
-        .filter(pl.col("shrunk_effect").is_not_null())
-        .sort("shrunk_effect")
+        .filter(pl.col("raw_effect").is_not_null())
+        .sort("raw_effect")
         .with_columns(
             pl.col("penilai_key").map_elements(short_key, return_dtype=pl.String).alias("rater"),
         )
     )
     colour = {"lenient": GOOD, "severe": BAD}
+    labels = frame["label"].to_list()
     fig = go.Figure(
-        go.Scatter(
-            x=frame["shrunk_effect"].to_list(),
-            y=frame["rater"].to_list(),
-            mode="markers",
-            showlegend=False,
-            marker={
-                "color": [colour.get(lbl, NEUTRAL) for lbl in frame["label"].to_list()],
-                "size": [11 if lbl in colour else 7 for lbl in frame["label"].to_list()],
-            },
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": _spans(frame["ci_high"].to_list(), frame["shrunk_effect"].to_list()),
-                "arrayminus": _spans(frame["shrunk_effect"].to_list(), frame["ci_low"].to_list()),
-                "color": "#9aa4ab",
-            },
-            customdata=frame.select("n_ratees", "raw_effect", "label").rows(),
-            hovertemplate="%{y}: efek %{x:.2f} (mentah %{customdata[1]:.2f}),"
-            " %{customdata[0]} pegawai dinilai, %{customdata[2]}<extra></extra>",
-        )
+        [
+            go.Scatter(
+                x=frame["raw_effect"].to_list(),
+                y=frame["rater"].to_list(),
+                mode="markers",
+                name="Efek teramati [selang 95%]",
+                marker={
+                    "color": [colour.get(lbl, NEUTRAL) for lbl in labels],
+                    "size": [11 if lbl in colour else 7 for lbl in labels],
+                },
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": _spans(frame["ci_high"].to_list(), frame["raw_effect"].to_list()),
+                    "arrayminus": _spans(frame["raw_effect"].to_list(), frame["ci_low"].to_list()),
+                    "color": "#9aa4ab",
+                },
+                customdata=frame.select("n_ratees", "shrunk_effect", "label").rows(),
+                hovertemplate="%{y}: efek %{x:.2f} (EB %{customdata[1]:.2f}),"
+                " %{customdata[0]} pegawai dinilai, %{customdata[2]}<extra></extra>",
+            ),
+            go.Scatter(
+                x=frame["shrunk_effect"].to_list(),
+                y=frame["rater"].to_list(),
+                mode="markers",
+                name="Efek EB (disusutkan)",
+                marker={"symbol": "diamond-open", "color": NEUTRAL, "size": 8},
+                hovertemplate="%{y}: efek EB %{x:.2f}<extra></extra>",
+            ),
+        ]
     )
     fig.add_vline(x=0, line_dash="dash", line_color=NEUTRAL)
-    fig.update_xaxes(title="Efek penilai (poin predikat vs rata-rata OPD, setelah penyusutan)")
+    fig.update_xaxes(title="Efek penilai (poin predikat vs rata-rata OPD)")
     fig.update_yaxes(automargin=True, categoryorder="array", categoryarray=frame["rater"].to_list())
     return _layout(
         fig,
