@@ -165,9 +165,7 @@ def _rater_rows(raters: pl.DataFrame) -> str:
         "<table><thead><tr><th>Instansi (OPD)</th><th>Tahun</th><th>Penilai</th>"
         "<th>Pegawai dinilai</th><th>Skor rata-rata</th><th>Rata-rata OPD</th>"
         "<th>Efek [selang 95%]</th><th>Efek EB (disusutkan)</th><th>p terkoreksi</th>"
-        "<th>Label</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<th>Label</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
 
