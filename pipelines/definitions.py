@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.analysis import fairness_assets, trend_assets
 from pipelines.dbt import kinerja_dbt_assets
+from pipelines.publish_assets import build_publish_asset
 from pipelines.reports import assets as report_assets
 from pipelines.resources import build_resources
 from pipelines.settings import Settings, load_settings
@@ -23,12 +24,14 @@ materialize_all = dg.define_asset_job(
 
 def build_defs(settings: Settings | None = None) -> dg.Definitions:
     """Definitions bound to one data dir and warehouse (tests bind their own temp paths)."""
+    assets = [
+        *(a for m in SOURCE_MODULES for a in m.assets),
+        kinerja_dbt_assets,
+        *(a for m in ANALYSIS_MODULES for a in m.assets),
+    ]
+    everything = [key for a in assets for key in a.keys]
     return dg.Definitions(
-        assets=[
-            *(a for m in SOURCE_MODULES for a in m.assets),
-            kinerja_dbt_assets,
-            *(a for m in ANALYSIS_MODULES for a in m.assets),
-        ],
+        assets=[*assets, build_publish_asset(everything)],
         asset_checks=[c for m in (*SOURCE_MODULES, *ANALYSIS_MODULES) for c in m.asset_checks],
         jobs=[materialize_all],
         resources=build_resources(settings or load_settings()),

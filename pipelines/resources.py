@@ -13,7 +13,8 @@ from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 
 def export_warehouse_env(settings: Settings) -> None:
-    """dbt's profile reads the warehouse path from the environment; make it absolute for it."""
+    """dbt's profile reads the database it builds from the environment: the build copy."""
+    os.environ["KINERJA_DBT_DATABASE"] = str(settings.build_warehouse)
     os.environ["KINERJA_WAREHOUSE"] = str(settings.warehouse)
     os.environ["KINERJA_DATA_DIR"] = str(settings.data_dir)
 
@@ -21,9 +22,9 @@ def export_warehouse_env(settings: Settings) -> None:
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or load_settings()
     export_warehouse_env(settings)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(settings.warehouse)),
+        "duckdb": DuckDBResource(database=str(settings.build_warehouse)),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

@@ -30,6 +30,16 @@ class Settings:
     def source_dir(self, source: str) -> Path:
         return self.raw_dir / source
 
+    @property
+    def build_warehouse(self) -> Path:
+        """Where runs write. Readers only ever see `warehouse`, replaced whole on success."""
+        return self.warehouse.parent / ".build" / self.warehouse.name
+
+    @property
+    def published_dir(self) -> Path:
+        """Extracts without personal data: planners (aggregates), evaluators (pseudonymous)."""
+        return self.warehouse.parent / "published"
+
 
 def load_settings() -> Settings:
     """Read the KINERJA_* environment; relative paths resolve against the cwd.

@@ -159,7 +159,7 @@ def run_dbt(args: list[str], warehouse: Path):
     """Invoke dbt in-process against the given warehouse; returns the dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["KINERJA_WAREHOUSE"] = str(warehouse)
+    os.environ["KINERJA_DBT_DATABASE"] = str(warehouse)
     # Artifacts go next to the test warehouse: dbt_project/target holds the manifest Dagster
     # loads, and a test must not rewrite it under another process.
     artifacts = warehouse.parent / "dbt_artifacts"
@@ -177,7 +177,7 @@ def run_dbt(args: list[str], warehouse: Path):
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
     build_raw_warehouse(path)
-    previous = os.environ.get("KINERJA_WAREHOUSE")
+    previous = os.environ.get("KINERJA_DBT_DATABASE")
     started = time.perf_counter()
     result = run_dbt(["build"], path)
     elapsed = time.perf_counter() - started
@@ -190,9 +190,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     print(f"dbt build on the fixture took {elapsed:.1f} s")
     yield path
     if previous is None:
-        os.environ.pop("KINERJA_WAREHOUSE", None)
+        os.environ.pop("KINERJA_DBT_DATABASE", None)
     else:
-        os.environ["KINERJA_WAREHOUSE"] = previous
+        os.environ["KINERJA_DBT_DATABASE"] = previous
 
 
 def query(path: Path, sql: str, params: list | None = None) -> list[dict]:

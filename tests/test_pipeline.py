@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.settings import SOURCES
 from pipelines.summary import render
+from tests.checksums import table_checksums
 from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -196,35 +197,9 @@ def test_quarter_mart_matches_independent_polars_computation(pipeline_run: Pipel
     assert mart.height == mart.select(keys).unique().height == expected.height
 
 
-def _table_checksums(run: PipelineRun) -> dict[str, tuple[int, str]]:
-    """Row count and content hash per table. Doubles are compared to 9 decimals: DuckDB's
-    parallel aggregation may sum floats in a different order, changing the last bits only."""
-    with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema || '.' || table_name, column_name, data_type "
-            "from information_schema.columns where table_schema in ('raw', 'quarantine', "
-            "'reference', 'staging', 'intermediate', 'marts', 'audit') "
-            "order by table_schema, table_name, ordinal_position"
-        ).fetchall()
-        tables: dict[str, list[str]] = {}
-        for table, column, data_type in columns:
-            expr = f'"{column}"'
-            if data_type in ("DOUBLE", "FLOAT"):
-                expr = f"round({expr}, 9)"
-            tables.setdefault(table, []).append(expr)
-        checksums = {}
-        for table, exprs in tables.items():
-            row = f"concat_ws('|', {', '.join(f'coalesce({e}::varchar, chr(0))' for e in exprs)})"
-            checksums[table] = con.execute(
-                f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
-                f"from (select {row} as r from {table})"
-            ).fetchone()
-        return checksums
-
-
 def test_rematerializing_gives_identical_tables(pipeline_run: PipelineRun) -> None:
-    before = _table_checksums(pipeline_run)
+    before = table_checksums(pipeline_run.settings.warehouse)
     pipeline_run.materialize()
-    after = _table_checksums(pipeline_run)
+    after = table_checksums(pipeline_run.settings.warehouse)
     assert len(before) > 30
     assert before == after

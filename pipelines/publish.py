@@ -1,0 +1,94 @@
+"""Publishing: runs build into a private copy of the warehouse; readers see a file that only
+changes by an atomic rename once everything succeeded. A run killed at any point (SIGKILL,
+power loss) leaves the published warehouse exactly as it was, and never locks it for readers.
+
+Two extracts are published beside it for people who must not see personal data:
+`planners.duckdb` (aggregates only) and `evaluators.duckdb` (pseudonymous detail)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+
+# What each audience may read, by schema (tables of analysis are listed one by one for
+# planners: fairness detail is for evaluators only).
+PLANNERS = ("marts", "analysis.trend_series", "analysis.trend_tests")
+EVALUATORS = ("marts", "analysis", "intermediate", "audit")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(source: Path, target: Path) -> None:
+    """Copy `source` next to `target`, flush it to disk, then rename it over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(source, tmp)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def publish_warehouse(build: Path, published: Path) -> None:
+    """Fold the build database's WAL into its file, then swap it in for the published one."""
+    with duckdb.connect(str(build)) as con:
+        con.execute("CHECKPOINT")
+    _replace_atomically(build, published)
+
+
+def _tables(con: duckdb.DuckDBPyConnection, selection: Sequence[str]) -> list[tuple[str, str]]:
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = 'source' order by 1, 2"
+    ).fetchall()
+    return [
+        (schema, name)
+        for schema, name in rows
+        if schema in selection or f"{schema}.{name}" in selection
+    ]
+
+
+def publish_extract(build: Path, target: Path, selection: Iterable[str]) -> list[str]:
+    """Write the selected schemas/tables of `build` into a fresh database at `target`."""
+    selection = tuple(selection)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".duckdb", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB creates the file itself
+    copied: list[str] = []
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            con.execute(f"ATTACH '{build}' AS source (READ_ONLY)")
+            for schema, name in _tables(con, selection):
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                con.execute(
+                    f'CREATE TABLE "{schema}"."{name}" AS SELECT * FROM source."{schema}"."{name}"'
+                )
+                copied.append(f"{schema}.{name}")
+            con.execute("DETACH source")
+            con.execute("CHECKPOINT")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return copied
