@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,7 @@ from nbclient import NotebookClient
 
 pytestmark = pytest.mark.xdist_group("pipeline")
 
+NIP_SHAPED = re.compile(r"(?<![\d.])\d{18}(?!\d)")
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -42,3 +44,7 @@ def test_notebook_runs_without_errors(pipeline_run, name: str, monkeypatch) -> N
     ]
     assert len(figures) >= 2
     assert pipeline_run.settings.warehouse.stat().st_mtime_ns == before
+    executed = nbformat.writes(book)
+    people = pipeline_run.query("select distinct nip, nama from raw.assessments")
+    assert not NIP_SHAPED.search(executed)
+    assert not [n for n in people["nama"].drop_nulls().to_list() if len(n) >= 6 and n in executed]
