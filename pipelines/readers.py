@@ -20,13 +20,18 @@ from pathlib import Path
 
 import fastexcel
 import polars as pl
-from charset_normalizer import from_bytes
 
 SOURCE_ROW = "source_row"
+# Prefix of columns holding values to the right of the header (see _to_export_frame).
+EXTRA_PREFIX = "_beyond_header_"
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 64 * 1024
 # Excel keeps 15 significant digits: a number cell at or above 1e15 has lost digits.
 _EXCEL_EXACT_LIMIT = 1e15
+# Excel's own column limit (XFD): a line with more fields is not a spreadsheet export.
+_MAX_FIELDS = 16_384
+# Share of control characters / undecodable bytes above which a "CSV" is binary data.
+_MAX_BINARY_SHARE = 0.02
 
 
 class ExportReadError(Exception):
@@ -57,24 +62,44 @@ def read_export(
 
 
 def _read_csv_grid(raw: bytes, name: str) -> pl.DataFrame:
-    """Header-less text grid with a ``source_row`` column (header line = 1)."""
+    """Header-less text grid with a ``source_row`` column (header line = 1).
+
+    Every line is given as many columns as the widest line, so that values beyond the
+    header are kept (as columns with an empty header) instead of being cut off silently.
+    """
     if not raw.strip():
         raise ExportReadError(f"{name}: the file is empty")
     if b"\x00" in raw[:_SNIFF_BYTES]:
-        raise ExportReadError(f"{name}: not a text (CSV) file")
-    data = _as_utf8(raw, name)
-    separator = _detect_separator(data[:_SNIFF_BYTES].decode("utf-8", errors="replace"))
-    try:
-        grid = pl.read_csv(
-            io.BytesIO(data),
-            separator=separator,
-            has_header=False,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            quote_char='"',
+        raise ExportReadError(
+            f"{name}: not a text (CSV) file: it contains NUL bytes (binary data, or a UTF-16 "
+            "'Unicode text' export; save it as CSV UTF-8 instead)"
         )
-    except pl.exceptions.PolarsError as error:
-        raise ExportReadError(f"{name}: cannot be parsed as CSV ({error})") from error
+    data = _as_utf8(raw)
+    text_sample = data[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+    _reject_binary(text_sample, name)
+    separator = _detect_separator(text_sample)
+    width = _max_fields(data, separator, name)
+    try:
+        grid = _polars_grid(data, separator, width)
+    except pl.exceptions.PolarsError:
+        # Polars refuses stray quotes inside unquoted values ('Dinas "A" Kota'); the csv
+        # module accepts them as text and, in strict mode, names the line of a real defect.
+        grid = _csv_module_grid(data, separator, name)
+    return grid
+
+
+def _polars_grid(data: bytes, separator: str, width: int) -> pl.DataFrame:
+    # A synthetic first line of ``width`` empty fields fixes the column count: polars takes
+    # it from the first line and truncates longer lines without a word.
+    widening = (separator * (width - 1) + "\n").encode("utf-8")
+    grid = pl.read_csv(
+        io.BytesIO(widening + data),
+        separator=separator,
+        has_header=False,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        quote_char='"',
+    ).slice(1)
     record = pl.int_range(pl.len(), dtype=pl.Int32)
     if b'"' in data:
         # A quoted value may contain line breaks: count them so row numbers match the editor.
@@ -87,22 +112,81 @@ def _read_csv_grid(raw: bytes, name: str) -> pl.DataFrame:
     return grid.with_columns(line.alias(SOURCE_ROW))
 
 
-def _as_utf8(raw: bytes, name: str) -> bytes:
-    """UTF-8 bytes without BOM; Windows-1252 (or what charset-normalizer finds) re-encoded."""
+def _csv_module_grid(data: bytes, separator: str, name: str) -> pl.DataFrame:
+    """The same grid through the csv module (slower, more lenient, names the bad line)."""
+    text = data.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous_end = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(previous_end + 1)
+            previous_end = reader.line_num
+    except csv.Error as error:
+        raise ExportReadError(
+            f"{name}: cannot be parsed as CSV at line {previous_end + 1} ({error}; "
+            'a quote (") opened and not closed?)'
+        ) from None
+    width = max((len(row) for row in rows), default=1)
+    columns = {
+        f"column_{i + 1}": [row[i] if i < len(row) else None for row in rows] for i in range(width)
+    }
+    grid = pl.DataFrame(columns, schema={c: pl.String for c in columns})
+    return grid.with_columns(pl.Series(SOURCE_ROW, lines, dtype=pl.Int32))
+
+
+def _max_fields(data: bytes, separator: str, name: str) -> int:
+    """Upper bound of the fields on any line (separators inside quotes count too)."""
+    sep = separator.encode("utf-8")
+    counts = [line.count(sep) for line in data.split(b"\n")]
+    widest = max(counts) + 1
+    if widest > _MAX_FIELDS:
+        line = counts.index(widest - 1) + 1
+        raise ExportReadError(
+            f"{name}: line {line} has {widest} fields separated by '{separator}', more than "
+            f"the {_MAX_FIELDS} an export can have"
+        )
+    return widest
+
+
+def _reject_binary(sample: str, name: str) -> None:
+    """Decoded text full of control characters or undecodable bytes is not an export."""
+    if not sample:
+        return
+    odd = sum(1 for char in sample if (char < " " and char not in "\t\r\n") or char == "\ufffd")
+    if odd / len(sample) > _MAX_BINARY_SHARE:
+        raise ExportReadError(
+            f"{name}: not a text (CSV) file: {odd} of the first {len(sample)} characters are "
+            "control characters or undecodable bytes"
+        )
+
+
+def _as_utf8(raw: bytes) -> bytes:
+    """UTF-8 bytes without BOM. A file that is not valid UTF-8 is decoded line by line:
+    UTF-8 where the line is valid UTF-8, else Windows-1252, so that a file edited by two
+    programs (some lines UTF-8, some Windows-1252) keeps every name intact."""
     if raw.startswith(_BOM):
-        return raw[len(_BOM) :]
+        raw = raw[len(_BOM) :]
     try:
         raw.decode("utf-8")
         return raw
     except UnicodeDecodeError:
         pass
+    return "\n".join(_decode_line(line) for line in raw.split(b"\n")).encode("utf-8")
+
+
+def _decode_line(line: bytes) -> str:
+    if line.isascii():
+        return line.decode("ascii")
     try:
-        return raw.decode("cp1252").encode("utf-8")
+        return line.decode("utf-8")
     except UnicodeDecodeError:
-        guess = from_bytes(raw[: 1024 * 1024]).best()
-        if guess is None:
-            raise ExportReadError(f"{name}: text encoding not recognised") from None
-        return raw.decode(guess.encoding, errors="replace").encode("utf-8")
+        pass
+    # Bytes undefined in Windows-1252 (0x81, 0x8d, 0x8f, 0x90, 0x9d) become U+FFFD, which
+    # validation rejects as damaged text and the binary check counts.
+    return line.decode("cp1252", errors="replace")
 
 
 def _detect_separator(sample: str) -> str:
@@ -158,7 +242,12 @@ def _read_xlsx_grid(path: Path, name: str) -> pl.DataFrame:
 def _to_export_frame(
     grid: pl.DataFrame, name: str, required_columns: Sequence[str]
 ) -> pl.DataFrame:
-    """Grid (header in row 0) -> trimmed text frame with canonical headers."""
+    """Grid (header in row 0) -> trimmed text frame with canonical headers.
+
+    Values to the right of the last header cell (a row with more fields than the header)
+    come out as columns ``EXTRA_PREFIX<n>`` (n = 1-based column position), so the caller can
+    reject those rows instead of losing the values.
+    """
     cells = [c for c in grid.columns if c != SOURCE_ROW]
     grid = grid.with_columns(
         pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in cells
@@ -167,25 +256,51 @@ def _to_export_frame(
         raise ExportReadError(f"{name}: the file is empty")
     headers = [canonical_header(v) for v in grid.row(0)[: len(cells)]]
     body = grid.slice(1)
+    last_header = max((i for i, h in enumerate(headers) if h), default=-1)
 
     keep: list[tuple[str, str]] = []
     for position, (cell, header) in enumerate(zip(cells, headers, strict=True)):
         if header:
             keep.append((cell, header))
         elif body[cell].null_count() != body.height:
-            keep.append((cell, f"column_{position + 1}"))
+            prefix = EXTRA_PREFIX if position > last_header else "column_"
+            keep.append((cell, f"{prefix}{position + 1}"))
     names = [header for _, header in keep]
-    duplicates = sorted({h for h in names if names.count(h) > 1})
-    if duplicates:
-        raise ExportReadError(f"{name}: duplicate column(s): {', '.join(duplicates)}")
+    _reject_duplicates(names, [cells.index(cell) for cell, _ in keep], name)
     missing = [c for c in required_columns if c not in names]
     if missing:
+        found = [n for n in names if not n.startswith(EXTRA_PREFIX)]
+        shown = ", ".join(found[:40]) + (f", … ({len(found)} in all)" if len(found) > 40 else "")
         raise ExportReadError(
-            f"{name}: missing required column(s): {', '.join(missing)}"
-            f" (found: {', '.join(names) or 'none'})"
+            f"{name}: missing required column(s): {', '.join(missing)} (found: {shown or 'none'})"
         )
 
     frame = body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW])
     has_value = pl.any_horizontal(pl.col(header).is_not_null() for header in names)
     last = frame.select(has_value.arg_true().max()).item() if names else None
-    return frame.head(0 if last is None else last + 1)
+    if last is None:
+        raise ExportReadError(f"{name}: has a header row but no data rows")
+    return frame.head(last + 1)
+
+
+def _reject_duplicates(names: list[str], positions: list[int], name: str) -> None:
+    """Two columns with the same header: which one holds the data is unknowable."""
+    seen: dict[str, list[int]] = {}
+    for header, position in zip(names, positions, strict=True):
+        seen.setdefault(header, []).append(position)
+    duplicates = {h: p for h, p in seen.items() if len(p) > 1}
+    if duplicates:
+        listed = "; ".join(
+            f"{h} (columns {' and '.join(_column_label(p) for p in ps)})"
+            for h, ps in sorted(duplicates.items())
+        )
+        raise ExportReadError(f"{name}: duplicate column(s): {listed}")
+
+
+def _column_label(position: int) -> str:
+    """0-based position -> '3 (C)': the number a CSV reader counts, the letter Excel shows."""
+    letters, n = "", position + 1
+    while n:
+        n, remainder = divmod(n - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return f"{position + 1} ({letters})"

@@ -31,7 +31,7 @@ import polars as pl
 NIP_LENGTH = 18
 PPPK_MONTH = "21"
 
-_SCIENTIFIC = r"^[+-]?\d+([.,]\d*)?[eE][+-]?\d+$"
+_SCIENTIFIC = r"^[+-]?[0-9]+([.,][0-9]*)?[eE][+-]?[0-9]+$"
 
 
 def clean_nip(value: pl.Expr) -> pl.Expr:
@@ -55,7 +55,7 @@ def nip_reason(value: pl.Expr, label: str = "NIP") -> pl.Expr:
     nip = clean_nip(value)
     quoted = pl.lit(f"{label} '") + raw + pl.lit("'")
     n_digits = nip.str.len_chars()
-    all_digits = nip.str.contains(r"^\d+$")
+    all_digits = nip.str.contains(r"^[0-9]+$")
 
     birth = nip.str.slice(0, 8).str.to_date("%Y%m%d", strict=False)
     birth_year = nip.str.slice(0, 4).cast(pl.Int32, strict=False)

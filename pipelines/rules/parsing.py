@@ -62,8 +62,8 @@ def _normalise_number_text(text: pl.Expr) -> pl.Expr:
     has_comma = s.str.contains(",", literal=True)
     has_dot = s.str.contains(".", literal=True)
     comma_is_decimal = has_comma & (~has_dot | s.str.contains(r"\.[^,]*,[^.]*$"))
-    comma_groups = s.str.contains(r"^[+-]?\d{1,3}(,\d{3}){2,}(\.\d*)?$")
-    dot_groups = s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$")
+    comma_groups = s.str.contains(r"^[+-]?[0-9]{1,3}(,[0-9]{3}){2,}(\.[0-9]*)?$")
+    dot_groups = s.str.contains(r"^[+-]?[0-9]{1,3}(\.[0-9]{3}){2,}$")
     return (
         pl.when(comma_is_decimal & (s.str.count_matches(",") == 1))
         .then(s.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
@@ -81,9 +81,18 @@ def parse_decimal(cell: pl.Expr, label: str) -> Parsed:
     """Decimal number, accepting decimal comma and thousands separators."""
     text = blank_to_null(cell)
     number_text = _normalise_number_text(text)
-    ok = number_text.str.contains(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-    value = pl.when(ok).then(number_text.cast(pl.Float64, strict=False))
-    reason = pl.when(text.is_not_null() & ~ok).then(_quote(label, text) + " is not a number")
+    # ASCII digits only: regex \d would also match other scripts' digits ('٨٧'), which the
+    # cast then turns into a silent null.
+    ok = number_text.str.contains(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+    number = number_text.cast(pl.Float64, strict=False)
+    finite = number.is_finite().fill_null(False)
+    value = pl.when(ok & finite).then(number)
+    reason = (
+        pl.when(text.is_not_null() & ~ok)
+        .then(_quote(label, text) + " is not a number")
+        .when(text.is_not_null() & ~finite)
+        .then(_quote(label, text) + " is too large to be a number")
+    )
     return Parsed(value, reason)
 
 
@@ -106,9 +115,11 @@ def parse_integer(cell: pl.Expr, label: str) -> Parsed:
 def parse_date(cell: pl.Expr, label: str) -> Parsed:
     """Date from dd/mm/yyyy, yyyy-mm-dd (optionally ' 00:00:00') or an Excel serial number."""
     text = blank_to_null(cell)
-    dmy = text.str.extract_groups(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-    ymd = text.str.extract_groups(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
-    serial = text.str.extract(r"^(\d{1,7})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    dmy = text.str.extract_groups(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
+    ymd = text.str.extract_groups(
+        r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
+    )
+    serial = text.str.extract(r"^([0-9]{1,7})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
 
     def iso(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
         return year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
@@ -164,7 +175,7 @@ def normalise_period(cell: pl.Expr) -> pl.Expr:
     quarter = text.str.extract(
         r"^(?:TW|TRIWULAN|TRW|Q)\s*[-.]?\s*(IV|III|II|I|[1-4])(?:\s*-?\s*AKHIR)?$", 1
     )
-    month = text.str.extract(r"^(?:BULAN|BLN)\s*[-.]?\s*(\d{1,2}|[IVX]+)$", 1)
+    month = text.str.extract(r"^(?:BULAN|BLN)\s*[-.]?\s*([0-9]{1,2}|[IVX]+)$", 1)
     month_number = month.replace(_ROMAN_TO_INT).cast(pl.Int32, strict=False)
     return (
         pl.when(quarter.is_not_null())

@@ -4,9 +4,16 @@ Dagster multi-asset that ties these together.
 
 Rows are tracked by ``_row`` (position in the concatenated input) from reading to the
 final split, so every rejection can be traced to (source_file, source_row).
+
+Never lose a row: a file is either read whole (each data row ends in raw.<source> or in
+quarantine.<source>) or rejected whole (no row of it in either table). A rejected file keeps
+its raw.files row, with zero counts and the reason in ``error``; the asset's metadata and its
+``all_files_readable`` check list it by name. Any failure while reading one file, expected or
+not, rejects that file only: the other files of the folder still load.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +25,17 @@ import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
-from pipelines.readers import SOURCE_ROW, ExportReadError, read_export
+from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, read_export
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
 
 ROW = "_row"
+# Reader-level problem of one row (values beyond the header), quarantined with column '*'.
+ROW_PROBLEM = "_row_problem"
+# Excel's cell limit: a longer value did not come from a spreadsheet and cannot go back to one.
+MAX_CELL_CHARS = 32_767
+# Longer values are shortened in quarantine raw_record (the file keeps the original).
+RECORD_VALUE_CHARS = 1_000
 LINEAGE = ["source_file", "source_row", "file_sha256"]
 LINEAGE_SCHEMA = {"source_file": pl.String, "source_row": pl.Int32, "file_sha256": pl.String}
 QUARANTINE_SCHEMA = {
@@ -38,8 +51,11 @@ AGENCIES_KEY = dg.AssetKey(["raw", "agencies"])
 FILES_DDL = """
 CREATE TABLE IF NOT EXISTS raw.files (
     source VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, n_rows_read INTEGER,
-    n_rows_loaded INTEGER, n_rows_quarantined INTEGER
+    n_rows_loaded INTEGER, n_rows_quarantined INTEGER, error VARCHAR
 )"""
+# Warehouses created before raw.files had ``error``.
+FILES_MIGRATION = "ALTER TABLE raw.files ADD COLUMN IF NOT EXISTS error VARCHAR"
+log = logging.getLogger(__name__)
 
 
 class Validated(NamedTuple):
@@ -76,33 +92,68 @@ def export_files(folder: Path) -> list[Path]:
 def read_source(
     folder: Path, data_dir: Path, required: Sequence[str], optional: Sequence[str]
 ) -> SourceRead:
-    """All exports of one source, concatenated, text columns ``required + optional`` plus
-    lineage. A file that cannot be read is reported in ``files`` with its error (one bad
-    file must not hide the others)."""
+    """All exports of one source, concatenated: text columns ``required + optional``,
+    ``_row_problem`` and lineage. A file that cannot be read is reported in ``files`` with
+    its error and contributes no row (one bad file must not hide the others)."""
     frames: list[pl.DataFrame] = []
     files: list[FileRead] = []
     for path in export_files(folder):
         relative = path.relative_to(data_dir).as_posix()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         try:
-            frame = read_export(path, required, display_name=relative)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            files.append(FileRead(relative, "", 0, f"{relative}: cannot be opened ({error})"))
+            continue
+        try:
+            frame = _source_frame(path, relative, digest, required, optional)
         except ExportReadError as error:
             files.append(FileRead(relative, digest, 0, str(error)))
             continue
-        frame = frame.with_columns(
-            pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
-        ).select(
-            *required,
-            *optional,
-            pl.lit(relative).alias("source_file"),
-            pl.col(SOURCE_ROW).cast(pl.Int32),
-            pl.lit(digest).alias("file_sha256"),
-        )
+        except Exception as error:  # a reader bug on hostile bytes must not stop the folder
+            log.exception("unexpected failure reading %s", relative)
+            message = f"{relative}: could not be read ({type(error).__name__}: {error})"
+            files.append(FileRead(relative, digest, 0, message))
+            continue
         frames.append(frame)
         files.append(FileRead(relative, digest, frame.height))
-    columns = {c: pl.String for c in [*required, *optional]} | LINEAGE_SCHEMA
+    columns = {c: pl.String for c in [*required, *optional, ROW_PROBLEM]} | LINEAGE_SCHEMA
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=columns)
     return SourceRead(frame, files)
+
+
+def _source_frame(
+    path: Path, relative: str, digest: str, required: Sequence[str], optional: Sequence[str]
+) -> pl.DataFrame:
+    """One file as text columns, ``_row_problem`` and lineage."""
+    frame = read_export(path, required, display_name=relative)
+    extras = [c for c in frame.columns if c.startswith(EXTRA_PREFIX)]
+    return frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
+    ).select(
+        *required,
+        *optional,
+        _beyond_header(extras).alias(ROW_PROBLEM),
+        pl.lit(relative).alias("source_file"),
+        pl.col(SOURCE_ROW).cast(pl.Int32),
+        pl.lit(digest).alias("file_sha256"),
+    )
+
+
+def _beyond_header(extras: list[str]) -> pl.Expr:
+    """Reason for a row with values right of the header (an unquoted separator inside a
+    value shifts the row: its columns can no longer be trusted), else null."""
+    if not extras:
+        return pl.lit(None, dtype=pl.String)
+    values = pl.concat_list(pl.col(c) for c in extras).list.drop_nulls()
+    count = values.list.len()
+    first = values.list.first().str.slice(0, 100)
+    return pl.when(count > 0).then(
+        pl.lit("row has ")
+        + count.cast(pl.String)
+        + pl.lit(" value(s) to the right of the last header column (first: '")
+        + first
+        + pl.lit("'): a separator inside an unquoted value probably shifted the row")
+    )
 
 
 # ---------------------------------------------------------------- validating
@@ -182,18 +233,32 @@ def split_valid(
     required column. Schema failures on a column that already failed to parse are dropped
     (the parse reason says more than "required but empty").
     """
+    if ROW_PROBLEM not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(ROW_PROBLEM))
+    row_failures = frame.filter(pl.col(ROW_PROBLEM).is_not_null()).select(
+        ROW, pl.lit("*").alias("column_name"), pl.col(ROW_PROBLEM).alias("reason")
+    )
     empty_rows = frame.filter(
         pl.all_horizontal(pl.col(c).is_null() for c in record_columns)
+        & pl.col(ROW_PROBLEM).is_null()
     ).select(
         ROW,
         pl.lit("*").alias("column_name"),
         pl.lit("row is empty").alias("reason"),
     )
-    schema_failures = failures_from_schema(typed, schema).join(
-        parse_failures, on=[ROW, "column_name"], how="anti"
+    cell_failures = failures_from_reasons(
+        frame.select(ROW, *[_cell_reason(c).alias(c) for c in record_columns])
+    )
+    parse_failures = parse_failures.join(cell_failures, on=[ROW, "column_name"], how="anti")
+    schema_failures = (
+        failures_from_schema(typed, schema)
+        .join(parse_failures, on=[ROW, "column_name"], how="anti")
+        .join(cell_failures, on=[ROW, "column_name"], how="anti")
     )
     failures = pl.concat(
         [
+            row_failures,
+            cell_failures,
             parse_failures.join(empty_rows, on=ROW, how="anti"),
             schema_failures.join(empty_rows, on=ROW, how="anti"),
             empty_rows,
@@ -201,7 +266,11 @@ def split_valid(
     ).unique(maintain_order=True)
     rejected = failures.get_column(ROW).unique()
     records = frame.filter(pl.col(ROW).is_in(rejected.implode())).select(
-        ROW, *LINEAGE, pl.struct(record_columns).struct.json_encode().alias("raw_record")
+        ROW,
+        *LINEAGE,
+        pl.struct(_record_value(c) for c in record_columns)
+        .struct.json_encode()
+        .alias("raw_record"),
     )
     quarantine = (
         failures.join(records, on=ROW, how="left")
@@ -215,6 +284,46 @@ def split_valid(
         .select(*output_columns, *LINEAGE)
     )
     return Validated(valid, quarantine)
+
+
+def _cell_reason(column: str) -> pl.Expr:
+    """Problems of a text cell whatever its column: too long for any spreadsheet, or text
+    that was damaged in decoding (U+FFFD stands where bytes could not be read)."""
+    cell = pl.col(column)
+    length = cell.str.len_chars()
+    return (
+        pl.when(length > MAX_CELL_CHARS)
+        .then(
+            pl.lit(f"{column} is ")
+            + length.cast(pl.String)
+            + pl.lit(f" characters long, more than the {MAX_CELL_CHARS} a spreadsheet cell holds")
+        )
+        .when(cell.str.contains("\ufffd", literal=True))
+        .then(
+            pl.lit(f"{column} '")
+            + cell.str.slice(0, 200)
+            + pl.lit(
+                "' contains undecodable bytes (shown as \ufffd): neither UTF-8 nor Windows-1252"
+            )
+        )
+    )
+
+
+def _record_value(column: str) -> pl.Expr:
+    """The original text for raw_record, shortened (with its length) when it is huge."""
+    cell = pl.col(column)
+    length = cell.str.len_chars()
+    return (
+        pl.when(length > RECORD_VALUE_CHARS)
+        .then(
+            cell.str.slice(0, RECORD_VALUE_CHARS)
+            + pl.lit("… [")
+            + length.cast(pl.String)
+            + pl.lit(" characters in all]")
+        )
+        .otherwise(cell)
+        .alias(column)
+    )
 
 
 def with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:
@@ -236,7 +345,8 @@ def accounting(frame: pl.DataFrame, result: Validated) -> dict[str, int]:
 
 
 def file_results(source: str, files: list[FileRead], result: Validated) -> pl.DataFrame:
-    """One raw.files row per file: rows read, loaded and quarantined (distinct rows)."""
+    """One raw.files row per file: rows read, loaded and quarantined (distinct rows), and
+    ``error`` (null for a file that was read; the reason for a file rejected whole)."""
     loaded = result.valid.group_by("source_file").agg(n_rows_loaded=pl.len())
     quarantined = (
         result.quarantine.select("source_file", "source_row")
@@ -249,8 +359,14 @@ def file_results(source: str, files: list[FileRead], result: Validated) -> pl.Da
             "source_file": [f.source_file for f in files],
             "file_sha256": [f.file_sha256 for f in files],
             "n_rows_read": [f.n_rows for f in files],
+            "error": [f.error for f in files],
         },
-        schema={"source_file": pl.String, "file_sha256": pl.String, "n_rows_read": pl.Int32},
+        schema={
+            "source_file": pl.String,
+            "file_sha256": pl.String,
+            "n_rows_read": pl.Int32,
+            "error": pl.String,
+        },
     )
     return (
         listed.join(loaded, on="source_file", how="left")
@@ -262,6 +378,7 @@ def file_results(source: str, files: list[FileRead], result: Validated) -> pl.Da
             "n_rows_read",
             pl.col("n_rows_loaded").fill_null(0).cast(pl.Int32),
             pl.col("n_rows_quarantined").fill_null(0).cast(pl.Int32),
+            "error",
         )
         .sort("source_file")
     )
@@ -274,6 +391,7 @@ def write_source_tables(
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
     conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
     conn.execute(FILES_DDL)
+    conn.execute(FILES_MIGRATION)
     conn.register("incoming_valid", valid.to_arrow())
     conn.register("incoming_quarantine", quarantine.to_arrow())
     conn.register("incoming_files", files.to_arrow())
@@ -284,7 +402,7 @@ def write_source_tables(
             f"CREATE OR REPLACE TABLE quarantine.{source} AS SELECT * FROM incoming_quarantine"
         )
         conn.execute("DELETE FROM raw.files WHERE source = ?", [source])
-        conn.execute("INSERT INTO raw.files SELECT * FROM incoming_files")
+        conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
@@ -349,7 +467,10 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         dg.AssetCheckSpec(
             "all_files_readable",
             asset=raw_key,
-            description="Every export file could be read (unreadable files are skipped).",
+            description=(
+                "Every export file could be read. A file that cannot be read is rejected "
+                "whole (raw.files.error says why) and listed here; the other files load."
+            ),
         ),
     ]
 
@@ -391,15 +512,17 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
             files = file_results(source.name, read.files, result)
             write_source_tables(conn, source.name, result.valid, result.quarantine, files)
         counts = accounting(read.frame, result)
-        unreadable = [f"{f.source_file}: {f.error}" for f in read.files if f.error]
+        rejected = [f for f in read.files if f.error]
+        rejected_md = dg.MetadataValue.md(
+            "\n".join(f"- `{f.source_file}`: {f.error}" for f in rejected) if rejected else "none"
+        )
         common = {
             "rows_read": counts["rows_read"],
             "rows_loaded": counts["rows_loaded"],
             "rows_quarantined": counts["rows_quarantined"],
             "files": len(read.files),
-            "unreadable_files": dg.MetadataValue.md("\n".join(f"- {u}" for u in unreadable))
-            if unreadable
-            else "none",
+            "files_rejected": len(rejected),
+            "rejected_files": rejected_md,
         }
         yield dg.MaterializeResult(
             asset_key=raw_key,
@@ -431,8 +554,18 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(
             asset_key=raw_key,
             check_name="all_files_readable",
-            passed=not unreadable,
-            metadata={"unreadable_files": len(unreadable)},
+            passed=not rejected,
+            metadata={
+                "unreadable_files": len(rejected),
+                "rejected_files": rejected_md,
+                "rejected_file_names": dg.MetadataValue.json([f.source_file for f in rejected]),
+            },
+            description=(
+                f"{len(rejected)} file(s) rejected whole: "
+                + ", ".join(f.source_file for f in rejected)
+                if rejected
+                else f"all {len(read.files)} file(s) read"
+            ),
         )
 
     return _ingest
