@@ -222,7 +222,9 @@ def _read_xlsx_grid(path: Path, name: str) -> pl.DataFrame:
             0, header_row=None, dtypes="float", dtype_coercion="coerce"
         ).to_polars()
     except Exception as error:  # fastexcel raises its own hierarchy for every failure
-        raise ExportReadError(f"{name}: cannot be read as an Excel workbook ({error})") from error
+        detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        detail = detail.replace(str(path), name)
+        raise ExportReadError(f"{name}: cannot be read as an Excel workbook ({detail})") from error
     columns = []
     for column in text.columns:
         value = numbers[column]

@@ -230,8 +230,10 @@ def split_valid(
 
     ``frame`` is the text input with ``_row`` and lineage; ``typed`` the parsed frame with
     ``_row``. A fully empty row is reported once, as column '*', instead of once per
-    required column. Schema failures on a column that already failed to parse are dropped
-    (the parse reason says more than "required but empty").
+    required column; so is a row with values beyond the header (``_row_problem``). Every
+    text cell is also checked for length and damaged text (``_cell_reason``). Schema
+    failures on a column that already failed to parse are dropped (the parse reason says
+    more than "required but empty").
     """
     if ROW_PROBLEM not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(ROW_PROBLEM))
@@ -255,15 +257,15 @@ def split_valid(
         .join(parse_failures, on=[ROW, "column_name"], how="anti")
         .join(cell_failures, on=[ROW, "column_name"], how="anti")
     )
-    failures = pl.concat(
+    # A shifted row's column failures are noise caused by the shift: its '*' reason says it.
+    column_failures = pl.concat(
         [
-            row_failures,
             cell_failures,
             parse_failures.join(empty_rows, on=ROW, how="anti"),
             schema_failures.join(empty_rows, on=ROW, how="anti"),
-            empty_rows,
         ]
-    ).unique(maintain_order=True)
+    ).join(row_failures, on=ROW, how="anti")
+    failures = pl.concat([row_failures, column_failures, empty_rows]).unique(maintain_order=True)
     rejected = failures.get_column(ROW).unique()
     records = frame.filter(pl.col(ROW).is_in(rejected.implode())).select(
         ROW,
