@@ -174,7 +174,19 @@ def _as_utf8(raw: bytes) -> bytes:
         return raw
     except UnicodeDecodeError:
         pass
+    if not _has_utf8_sequence(raw):  # nothing UTF-8 in it: plain Windows-1252, fast path
+        try:
+            return raw.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError:
+            pass
     return "\n".join(_decode_line(line) for line in raw.split(b"\n")).encode("utf-8")
+
+
+def _has_utf8_sequence(raw: bytes) -> bool:
+    """Whether any multi-byte UTF-8 character decodes from ``raw`` (it mixes encodings)."""
+    text = raw.decode("utf-8", errors="replace")
+    n_ascii = len(raw) - len(raw.translate(None, bytes(range(128))))
+    return len(text) - n_ascii > text.count("\ufffd")
 
 
 def _decode_line(line: bytes) -> str:
