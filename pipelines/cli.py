@@ -86,6 +86,20 @@ def run(generate_if_empty: bool) -> None:
             click.echo(f"  - {check.asset_key.to_user_string()}: {check.check_name}")
 
 
+@main.command("export-quarantine")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def export_quarantine_command(out_dir: Path) -> None:
+    """Write every rejected row (quarantine.*) to CSV and XLSX for the data owners, with
+    spreadsheet formulas neutralised."""
+    import duckdb
+
+    from pipelines.safe_export import export_quarantine
+
+    with duckdb.connect(str(load_settings().warehouse), read_only=True) as conn:
+        for path in export_quarantine(conn, out_dir):
+            click.echo(str(path))
+
+
 @main.command()
 def summary() -> None:
     """Print rows read / loaded / quarantined per source and the marts built."""

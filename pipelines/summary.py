@@ -14,6 +14,7 @@ from pipelines.settings import SOURCES
 class SourceCounts:
     source: str
     files: int
+    files_rejected: int
     read: int
     quarantined: int
     superseded: int
@@ -39,12 +40,17 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> list[SourceCounts]:
             f"from quarantine.{source})",
         )
         files = _scalar(con, f"select count(*) from raw.files where source = '{source}'")
+        files_rejected = _scalar(
+            con, f"select count(error) from raw.files where source = '{source}'"
+        )
         superseded = (
             _scalar(con, "select count(*) from audit.audit_superseded_submissions")
             if source == "assessments"
             else 0
         )
-        counts.append(SourceCounts(source, files, valid + rejected, rejected, superseded))
+        counts.append(
+            SourceCounts(source, files, files_rejected, valid + rejected, rejected, superseded)
+        )
     return counts
 
 
@@ -61,15 +67,18 @@ def render(warehouse: Path, reports_dir: Path | None = None) -> str:
         sources = source_counts(con)
         marts = mart_counts(con)
     lines = [
-        f"{'source':<12}{'files':>7}{'read':>10}{'loaded':>10}{'quarantined':>13}{'superseded':>12}"
+        f"{'source':<12}{'files':>7}{'unreadable':>12}{'read':>10}{'loaded':>10}"
+        f"{'quarantined':>13}{'superseded':>12}"
     ]
     for c in sources:
         lines.append(
-            f"{c.source:<12}{c.files:>7}{c.read:>10}{c.loaded:>10}{c.quarantined:>13}"
+            f"{c.source:<12}{c.files:>7}{c.files_rejected:>12}{c.read:>10}{c.loaded:>10}"
+            f"{c.quarantined:>13}"
             f"{c.superseded:>12}"
         )
     lines.append("")
     lines.append("marts: " + ", ".join(f"marts.{name} ({n} rows)" for name, n in marts.items()))
+    lines.append("(unreadable files are rejected whole; raw.files.error says why)")
     lines.append(f"warehouse: {warehouse}")
     if reports_dir is not None:
         for report in sorted(reports_dir.glob("*.html")):

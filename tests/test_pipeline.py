@@ -96,6 +96,7 @@ def test_summary_prints_the_counts(pipeline_run: PipelineRun) -> None:
         if x.startswith("assessments")
     )
     assert line.split()[2:] == [
+        "0",
         str(truth["rows_written"]),
         str(truth["staged_rows"]),
         str(truth["rejected_rows"]),
