@@ -24,12 +24,11 @@ from tests.checksums import table_checksums
 pytestmark = pytest.mark.xdist_group("crash")
 
 RUN_TIMEOUT = 300
-# Log lines that show the run is inside a stage: ingestion, the dbt build, the analyses,
-# the reports (just before publishing).
+# Log lines that show the run is inside a stage: ingestion, the dbt build, the reports
+# (after the analyses, just before publishing).
 KILL_POINTS = {
     "ingest": "raw__agencies",
     "dbt": "OK created sql table model intermediate.",
-    "analysis": "fairness_tables",
     "reports": "reports__fairness_html",
 }
 MART_STATE = (
@@ -84,6 +83,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         "KINERJA_WAREHOUSE": str(data_dir / "warehouse.duckdb"),
         "KINERJA_REPORTS_DIR": str(data_dir / "reports"),
         "KINERJA_PSEUDONYM_KEY": "crash-test-key",
+        "KINERJA_REPORT_PNG": "0",
     }
     workspace = Workspace(data_dir, env)
     workspace.run()

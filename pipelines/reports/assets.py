@@ -38,8 +38,10 @@ EXTERNAL_URL = re.compile(
 )
 
 
-def _result(context: AssetExecutionContext, info: ReportInfo) -> dg.MaterializeResult:
-    if not info.png_paths:
+def _result(
+    context: AssetExecutionContext, info: ReportInfo, png_wanted: bool
+) -> dg.MaterializeResult:
+    if png_wanted and not info.png_paths:
         context.log.warning(
             "No PNG copies written (no usable Chrome for kaleido); HTML is complete"
         )
@@ -65,10 +67,8 @@ def _result(context: AssetExecutionContext, info: ReportInfo) -> dg.MaterializeR
 def trends_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     settings = load_settings()
     with duckdb.get_connection() as conn:
-        info = build_trends_report(
-            conn, settings.reports_dir / "trends.html", settings.reports_dir / "png"
-        )
-    return _result(context, info)
+        info = build_trends_report(conn, settings.reports_dir / "trends.html", settings.png_dir)
+    return _result(context, info, settings.png_export)
 
 
 @dg.asset(
@@ -84,10 +84,10 @@ def fairness_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.
         info = build_fairness_report(
             conn,
             settings.reports_dir / "fairness.html",
-            settings.reports_dir / "png",
+            settings.png_dir,
             min_group_size=settings.min_group_size,
         )
-    return _result(context, info)
+    return _result(context, info, settings.png_export)
 
 
 def offline_problems(path: Path) -> list[str]:
