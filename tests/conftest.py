@@ -18,7 +18,12 @@ from pipelines.settings import Settings, load_settings
 
 PIPELINE_EMPLOYEES = 120
 PIPELINE_SEED = 11
-PATH_VARIABLES = ("KINERJA_DATA_DIR", "KINERJA_WAREHOUSE", "KINERJA_REPORTS_DIR")
+PATH_VARIABLES = (
+    "KINERJA_DATA_DIR",
+    "KINERJA_WAREHOUSE",
+    "KINERJA_REPORTS_DIR",
+    "KINERJA_REPORT_PNG",
+)
 
 
 @dataclass(frozen=True)
@@ -42,14 +47,16 @@ class PipelineRun:
 
 
 @contextmanager
-def materialized(data_dir: Path, **generate: Any) -> Iterator[PipelineRun]:
-    """Generate a data set into `data_dir`, run `materialize_all` on it; env restored after."""
+def materialized(data_dir: Path, png: bool = False, **generate: Any) -> Iterator[PipelineRun]:
+    """Generate a data set into `data_dir`, run `materialize_all` on it; env restored after.
+    PNG charts start a browser (~10 s): only the run whose reports are tested asks for them."""
     from pipelines.generate import generate_dataset
 
     saved = {k: os.environ.get(k) for k in PATH_VARIABLES}
     os.environ["KINERJA_DATA_DIR"] = str(data_dir)
     os.environ["KINERJA_WAREHOUSE"] = str(data_dir / "warehouse.duckdb")
     os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
+    os.environ["KINERJA_REPORT_PNG"] = "1" if png else "0"
     try:
         run = PipelineRun(load_settings(), generate_dataset(data_dir, **generate))
         run.materialize()
@@ -66,6 +73,9 @@ def materialized(data_dir: Path, **generate: Any) -> Iterator[PipelineRun]:
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
     """Small generated dirty data -> full materialization (ingest, dbt, analyses, reports)."""
     with materialized(
-        tmp_path_factory.mktemp("kinerja"), employees=PIPELINE_EMPLOYEES, seed=PIPELINE_SEED
+        tmp_path_factory.mktemp("kinerja"),
+        png=True,
+        employees=PIPELINE_EMPLOYEES,
+        seed=PIPELINE_SEED,
     ) as run:
         yield run

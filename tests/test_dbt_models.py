@@ -160,6 +160,7 @@ def run_dbt(args: list[str], warehouse: Path):
     from dbt.cli.main import dbtRunner
 
     os.environ["KINERJA_DBT_DATABASE"] = str(warehouse)
+    os.environ["KINERJA_DBT_KEEP_OPEN"] = "False"  # in-process: free the file when done
     # Artifacts go next to the test warehouse: dbt_project/target holds the manifest Dagster
     # loads, and a test must not rewrite it under another process.
     artifacts = warehouse.parent / "dbt_artifacts"
