@@ -20,6 +20,27 @@ import duckdb
 PLANNERS = ("marts", "analysis.trend_series", "analysis.trend_tests")
 EVALUATORS = ("marts", "analysis", "intermediate", "audit")
 
+# Small-cell suppression of the marts in the planners' extract: when the count column of a
+# row is below the publishable minimum (but not zero), every figure computed over that group
+# (columns starting with these prefixes) is published as NULL.
+MART_SUPPRESSION = {
+    "n_assessed": (
+        "n_indicator_rows",
+        "n_sangat_",
+        "n_baik",
+        "n_butuh_",
+        "n_kurang_",
+        "share_sangat_",
+        "share_baik",
+        "share_butuh_",
+        "share_kurang_",
+        "mean_",
+        "n_predikat_mismatch",
+    ),
+    "n_responden": ("ikm", "nrr_"),
+    "n_employees": ("jp_", "share_20jp", "n_training_need"),
+}
+
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -64,8 +85,39 @@ def _tables(con: duckdb.DuckDBPyConnection, selection: Sequence[str]) -> list[tu
     ]
 
 
-def publish_extract(build: Path, target: Path, selection: Iterable[str]) -> list[str]:
-    """Write the selected schemas/tables of `build` into a fresh database at `target`."""
+def suppress_small_groups(con: duckdb.DuckDBPyConnection, min_group_size: int) -> int:
+    """NULL the figures of mart rows whose group is smaller than `min_group_size`."""
+    suppressed = 0
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()
+    for (table,) in tables:
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+        ]
+        for count_column, prefixes in MART_SUPPRESSION.items():
+            targets = [c for c in columns if c.startswith(prefixes) and c != count_column]
+            if count_column not in columns or not targets:
+                continue
+            assignments = ", ".join(f'"{c}" = NULL' for c in targets)
+            where = f'"{count_column}" > 0 AND "{count_column}" < ?'
+            suppressed += con.execute(
+                f'SELECT count(*) FROM marts."{table}" WHERE {where}', [min_group_size]
+            ).fetchone()[0]
+            con.execute(f'UPDATE marts."{table}" SET {assignments} WHERE {where}', [min_group_size])
+    return suppressed
+
+
+def publish_extract(
+    build: Path, target: Path, selection: Iterable[str], min_group_size: int | None = None
+) -> list[str]:
+    """Write the selected schemas/tables of `build` into a fresh database at `target`;
+    with `min_group_size`, small groups in the marts are suppressed."""
     selection = tuple(selection)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".duckdb", dir=target.parent)
@@ -83,6 +135,8 @@ def publish_extract(build: Path, target: Path, selection: Iterable[str]) -> list
                 )
                 copied.append(f"{schema}.{name}")
             con.execute("DETACH source")
+            if min_group_size is not None:
+                suppress_small_groups(con, min_group_size)
             con.execute("CHECKPOINT")
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())

@@ -23,7 +23,12 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def published_warehouse(context: AssetExecutionContext) -> dg.MaterializeResult:
         settings = load_settings()
         build = settings.build_warehouse
-        planners = publish_extract(build, settings.published_dir / "planners.duckdb", PLANNERS)
+        planners = publish_extract(
+            build,
+            settings.published_dir / "planners.duckdb",
+            PLANNERS,
+            min_group_size=settings.min_group_size,
+        )
         evaluators = publish_extract(
             build, settings.published_dir / "evaluators.duckdb", EVALUATORS
         )

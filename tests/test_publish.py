@@ -1,0 +1,51 @@
+"""Publishing extracts: the selection per audience and small-cell suppression in the marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.publish import PLANNERS, publish_extract, publish_warehouse
+
+
+def _build(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts; create schema analysis; create schema staging")
+        con.execute(
+            "create table marts.mart_agency_year as select * from (values "
+            "('A', 2024, 40, 10, 0.25::double, 0.97::double, 36, 81.5::double, 3.2::double, 40, 0.6::double), "
+            "('B', 2024, 3, 1, 0.33, 0.91, 4, 70.0, 3.0, 3, 0.0), "
+            "('C', 2024, 0, 0, null, null, 0, null, null, 0, null)) "
+            "t(kode_opd, tahun, n_assessed, n_sangat_baik, share_sangat_baik, mean_achievement, "
+            "n_responden, ikm, nrr_u1, n_employees, share_20jp)"
+        )
+        con.execute("create table analysis.trend_tests as select 1 as x")
+        con.execute("create table analysis.rater_effects as select 'k' as penilai_key")
+        con.execute("create table staging.stg_assessments as select '198503122010011001' as nip")
+
+
+def test_planners_extract_selects_and_suppresses(tmp_path: Path) -> None:
+    build = tmp_path / "build.duckdb"
+    _build(build)
+    target = tmp_path / "published" / "planners.duckdb"
+    copied = publish_extract(build, target, PLANNERS, min_group_size=5)
+    assert copied == ["analysis.trend_tests", "marts.mart_agency_year"]
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute("select * from marts.mart_agency_year order by kode_opd").fetchall()
+    # A: every group large enough. B: 3 assessed, 4 respondents, 3 employees -> all figures
+    # hidden but the counts. C: empty groups stay as they are (nothing to hide).
+    assert rows[0] == ("A", 2024, 40, 10, 0.25, 0.97, 36, 81.5, 3.2, 40, 0.6)
+    assert rows[1] == ("B", 2024, 3, None, None, None, 4, None, None, 3, None)
+    assert rows[2] == ("C", 2024, 0, 0, None, None, 0, None, None, 0, None)
+
+
+def test_publish_replaces_the_file_whole(tmp_path: Path) -> None:
+    build = tmp_path / "build.duckdb"
+    _build(build)
+    published = tmp_path / "warehouse.duckdb"
+    published.write_bytes(b"old")
+    publish_warehouse(build, published)
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.mart_agency_year").fetchone() == (3,)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".warehouse")]
