@@ -11,12 +11,36 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
 
+# Share of the machine's RAM DuckDB may use before it spills to temp_directory. DuckDB's own
+# default (80%) leaves too little for the polars frames of ingestion in the same process.
+DEFAULT_MEMORY_SHARE = 0.6
+
+
+def duckdb_config(settings: Settings) -> dict[str, str]:
+    """DuckDB memory_limit, threads and temp_directory, the same for ingestion and dbt.
+
+    KINERJA_DUCKDB_MEMORY_LIMIT (e.g. '4GB'; default 60% of RAM), KINERJA_DUCKDB_THREADS
+    (default: every core) and KINERJA_DUCKDB_TEMP_DIR (default: beside the build warehouse,
+    so spilling large joins never fills /tmp)."""
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    default_limit = f"{int(ram * DEFAULT_MEMORY_SHARE / 2**20)}MB"
+    temp_dir = settings.build_warehouse.parent / "duckdb_tmp"
+    return {
+        "memory_limit": os.environ.get("KINERJA_DUCKDB_MEMORY_LIMIT", default_limit),
+        "threads": os.environ.get("KINERJA_DUCKDB_THREADS", str(os.cpu_count() or 1)),
+        "temp_directory": os.environ.get("KINERJA_DUCKDB_TEMP_DIR", str(temp_dir)),
+    }
+
 
 def export_warehouse_env(settings: Settings) -> None:
-    """dbt's profile reads the database it builds from the environment: the build copy."""
+    """dbt's profile reads the database it builds, and DuckDB's limits, from the environment."""
     os.environ["KINERJA_DBT_DATABASE"] = str(settings.build_warehouse)
     os.environ["KINERJA_WAREHOUSE"] = str(settings.warehouse)
     os.environ["KINERJA_DATA_DIR"] = str(settings.data_dir)
+    config = duckdb_config(settings)
+    os.environ["KINERJA_DUCKDB_MEMORY_LIMIT"] = config["memory_limit"]
+    os.environ["KINERJA_DUCKDB_THREADS"] = config["threads"]
+    os.environ["KINERJA_DUCKDB_TEMP_DIR"] = config["temp_directory"]
 
 
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
@@ -24,7 +48,10 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     export_warehouse_env(settings)
     settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(settings.build_warehouse)),
+        "duckdb": DuckDBResource(
+            database=str(settings.build_warehouse),
+            connection_config={**duckdb_config(settings), "enable_progress_bar": False},
+        ),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),

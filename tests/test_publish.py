@@ -14,7 +14,8 @@ def _build(path: Path) -> None:
         con.execute("create schema marts; create schema analysis; create schema staging")
         con.execute(
             "create table marts.mart_agency_year as select * from (values "
-            "('A', 2024, 40, 10, 0.25::double, 0.97::double, 36, 81.5::double, 3.2::double, 40, 0.6::double), "
+            "('A', 2024, 40, 10, 0.25::double, 0.97::double, 36, 81.5::double, 3.2::double, "
+            "40, 0.6::double), "
             "('B', 2024, 3, 1, 0.33, 0.91, 4, 70.0, 3.0, 3, 0.0), "
             "('C', 2024, 0, 0, null, null, 0, null, null, 0, null)) "
             "t(kode_opd, tahun, n_assessed, n_sangat_baik, share_sangat_baik, mean_achievement, "
