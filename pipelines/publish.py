@@ -50,6 +50,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _move_into_place(tmp: Path, target: Path) -> None:
+    """Flush `tmp` to disk, rename it over `target`, and make the rename itself durable."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
 def _replace_atomically(source: Path, target: Path) -> None:
     """Copy `source` next to `target`, flush it to disk, then rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -58,10 +66,7 @@ def _replace_atomically(source: Path, target: Path) -> None:
     tmp = Path(tmp_name)
     try:
         shutil.copyfile(source, tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        _move_into_place(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -138,10 +143,7 @@ def publish_extract(
             if min_group_size is not None:
                 suppress_small_groups(con, min_group_size)
             con.execute("CHECKPOINT")
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        _move_into_place(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
         Path(f"{tmp}.wal").unlink(missing_ok=True)

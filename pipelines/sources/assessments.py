@@ -39,32 +39,9 @@ REQUIRED = [
 ]
 COLUMNS = ASSESSMENT_COLUMNS
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
-OUTPUT = [
-    "nip",
-    "employee_key",
-    "nama",
-    "kode_opd",
-    "nama_opd",
-    "unit_kerja",
-    "jabatan",
-    "jenis_jabatan",
-    "golongan",
-    "tahun",
-    "periode",
-    "kode_indikator",
-    "indikator",
-    "target",
-    "realisasi",
-    "satuan",
-    "nilai_mandiri",
-    "nilai_atasan",
-    "rating_hasil_kerja",
-    "rating_perilaku",
-    "predikat",
-    "nip_penilai",
-    "penilai_key",
-    "is_pppk",
-]
+# The typed row written to raw.assessments: the export's columns with the pseudonyms beside
+# the NIPs they replace downstream, and the PPPK flag.
+OUTPUT = ["nip", "employee_key", *COLUMNS[1:], "penilai_key", "is_pppk"]
 
 
 _DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
