@@ -50,7 +50,7 @@ def build_resources(settings: Settings | None = None) -> dict[str, object]:
     return {
         "duckdb": DuckDBResource(
             database=str(settings.build_warehouse),
-            connection_config={**duckdb_config(settings), "enable_progress_bar": False},
+            connection_config=duckdb_config(settings),
         ),
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),

@@ -183,6 +183,9 @@ def failures_from_reasons(reasons: pl.DataFrame) -> pl.DataFrame:
     column per input column)."""
     if reasons.width == 1:
         return pl.DataFrame(schema={ROW: pl.UInt32, "column_name": pl.String, "reason": pl.String})
+    # Almost every row has no reason at all: unpivot only the rows that have one.
+    columns = [c for c in reasons.columns if c != ROW]
+    reasons = reasons.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in columns))
     return (
         reasons.unpivot(index=ROW, variable_name="column_name", value_name="reason")
         .filter(pl.col("reason").is_not_null())
