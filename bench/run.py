@@ -422,9 +422,15 @@ def main() -> None:
         default=100_000,
         help="run the pandas baseline up to this size (it holds everything in memory)",
     )
+    parser.add_argument(
+        "--table-only", action="store_true", help="re-print the table of an existing results file"
+    )
     args = parser.parse_args()
     if args.child:
         pipeline_child(Path(args.child[0]), Path(args.child[1]))
+        return
+    if args.table_only:
+        write_table(json.loads(args.results.read_text()), args.results)
         return
     sizes = args.sizes or (
         [10_000, 100_000, 1_000_000] if os.environ.get("BENCH_FULL") == "1" else [10_000, 100_000]
@@ -447,9 +453,23 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)
+    write_table(results, args.results)
+
+
+def write_table(results: dict, path: Path) -> None:
+    """Print the table and write it, with the machine, to results.md beside results.json."""
+    m = results["machine"]
+    header = (
+        f"Run {results['date']} on {m['cpu']}, {m['logical_cores']} logical cores, "
+        f"{m['ram_gib']} GiB RAM, Python {m['python']}, DuckDB {m['duckdb']}, polars "
+        f"{m['polars']}, pandas {m['pandas']}; 1-minute load average "
+        f"{m['load_avg_1m_at_start']:.1f} at start, {m.get('load_avg_1m_at_end', 0):.1f} at end."
+    )
+    text = header + "\n\n" + table(results) + "\n"
+    path.with_suffix(".md").write_text(text)
     print()
-    print(table(results))
-    print(f"\nwritten {args.results}")
+    print(text)
+    print(f"written {path} and {path.with_suffix('.md')}")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ not, rejects that file only: the other files of the folder still load.
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -46,6 +46,8 @@ QUARANTINE_SCHEMA = {
 }
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
 MAX_QUARANTINE_SHARE = 0.20
+# Rows validated at a time: bounds the polars intermediates (~2 kB a row) of validation.
+SLICE_ROWS = 500_000
 AGENCIES_KEY = dg.AssetKey(["raw", "agencies"])
 
 FILES_DDL = """
@@ -97,28 +99,44 @@ def read_source(
     its error and contributes no row (one bad file must not hide the others)."""
     frames: list[pl.DataFrame] = []
     files: list[FileRead] = []
-    for path in export_files(folder):
+    for file, frame in iter_source_files(folder, data_dir, required, optional):
+        files.append(file)
+        if frame is not None:
+            frames.append(frame)
+    frame = pl.concat(frames) if frames else empty_source_frame(required, optional)
+    return SourceRead(frame, files)
+
+
+def empty_source_frame(required: Sequence[str], optional: Sequence[str]) -> pl.DataFrame:
+    columns = {c: pl.String for c in [*required, *optional, ROW_PROBLEM]} | LINEAGE_SCHEMA
+    return pl.DataFrame(schema=columns)
+
+
+def iter_source_files(
+    folder: Path, data_dir: Path, required: Sequence[str], optional: Sequence[str]
+) -> Iterator[tuple[FileRead, pl.DataFrame | None]]:
+    """Each export of a folder in source_file order, read one at a time: its FileRead and
+    its frame (None when the file is rejected whole, with the reason in FileRead.error)."""
+    paths = sorted(export_files(folder), key=lambda p: p.relative_to(data_dir).as_posix())
+    for path in paths:
         relative = path.relative_to(data_dir).as_posix()
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as error:
-            files.append(FileRead(relative, "", 0, f"{relative}: cannot be opened ({error})"))
+            yield FileRead(relative, "", 0, f"{relative}: cannot be opened ({error})"), None
             continue
         try:
             frame = _source_frame(path, relative, digest, required, optional)
         except ExportReadError as error:
-            files.append(FileRead(relative, digest, 0, str(error)))
+            yield FileRead(relative, digest, 0, str(error)), None
             continue
         except Exception as error:  # a reader bug on hostile bytes must not stop the folder
             log.exception("unexpected failure reading %s", relative)
             message = f"{relative}: could not be read ({type(error).__name__}: {error})"
-            files.append(FileRead(relative, digest, 0, message))
+            yield FileRead(relative, digest, 0, message), None
             continue
-        frames.append(frame)
-        files.append(FileRead(relative, digest, frame.height))
-    columns = {c: pl.String for c in [*required, *optional, ROW_PROBLEM]} | LINEAGE_SCHEMA
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=columns)
-    return SourceRead(frame, files)
+        yield FileRead(relative, digest, frame.height), frame
 
 
 def _source_frame(
@@ -353,8 +371,14 @@ def file_results(source: str, files: list[FileRead], result: Validated) -> pl.Da
     """One raw.files row per file: rows read, loaded and quarantined (distinct rows), and
     ``error`` (null for a file that was read; the reason for a file rejected whole)."""
     loaded = result.valid.group_by("source_file").agg(n_rows_loaded=pl.len())
+    return _files_table(source, files, loaded, result.quarantine)
+
+
+def _files_table(
+    source: str, files: list[FileRead], loaded: pl.DataFrame, quarantine: pl.DataFrame
+) -> pl.DataFrame:
     quarantined = (
-        result.quarantine.select("source_file", "source_row")
+        quarantine.select("source_file", "source_row")
         .unique()
         .group_by("source_file")
         .agg(n_rows_quarantined=pl.len())
@@ -415,6 +439,104 @@ def write_source_tables(
     finally:
         for view in ("incoming_valid", "incoming_quarantine", "incoming_files"):
             conn.unregister(view)
+
+
+@dataclass
+class SourceLoad:
+    """What load_source wrote: per-file reads, counts, and the (small) quarantine frame."""
+
+    files: list[FileRead]
+    rows_read: int
+    rows_loaded: int
+    quarantine: pl.DataFrame
+    files_frame: pl.DataFrame
+
+
+def load_source(
+    conn,
+    source: "SourceDefinition",
+    folder: Path,
+    data_dir: Path,
+    known: set[str],
+    key: bytes,
+    slice_rows: int = SLICE_ROWS,
+) -> SourceLoad:
+    """Read, validate and write one source file by file, ``slice_rows`` rows at a time, in
+    one transaction: memory holds one file's text and one slice's validation, not the whole
+    source. Validation is row by row (every rule looks at one row), so slicing changes
+    nothing in the result; files go in source_file order and each slice comes out sorted,
+    so the tables are in the same order as when validated whole."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    conn.execute(FILES_DDL)
+    conn.execute(FILES_MIGRATION)
+    files: list[FileRead] = []
+    quarantines: list[pl.DataFrame] = []
+    loaded: dict[str, int] = {}
+    started = False
+
+    def append(result: Validated) -> None:
+        nonlocal started
+        verb = "INSERT INTO {table} SELECT * FROM {view}"
+        if not started:
+            verb = "CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}"
+            started = True
+        for table, frame in (
+            (f"raw.{source.name}", result.valid),
+            (f"quarantine.{source.name}", result.quarantine),
+        ):
+            conn.register("incoming_slice", frame.to_arrow())
+            try:
+                conn.execute(verb.format(table=table, view="incoming_slice"))
+            finally:
+                conn.unregister("incoming_slice")
+
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for file, frame in iter_source_files(folder, data_dir, source.required, source.optional):
+            files.append(file)
+            if frame is None:
+                continue
+            for offset in range(0, frame.height, slice_rows):
+                result = source.validate(frame.slice(offset, slice_rows), known, key)
+                append(result)
+                quarantines.append(result.quarantine)
+                loaded[file.source_file] = loaded.get(file.source_file, 0) + result.valid.height
+            del frame
+        if not started:  # no row at all: empty tables with the right columns
+            empty = source.validate(
+                empty_source_frame(source.required, source.optional), known, key
+            )
+            append(empty)
+            quarantines.append(empty.quarantine)
+        quarantine = pl.concat(quarantines)
+        files_frame = _files_frame(source.name, files, loaded, quarantine)
+        conn.register("incoming_files", files_frame.to_arrow())
+        conn.execute("DELETE FROM raw.files WHERE source = ?", [source.name])
+        conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
+        conn.unregister("incoming_files")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SourceLoad(
+        files=files,
+        rows_read=sum(f.n_rows for f in files),
+        rows_loaded=sum(loaded.values()),
+        quarantine=quarantine,
+        files_frame=files_frame,
+    )
+
+
+def _files_frame(
+    source: str, files: list[FileRead], loaded: dict[str, int], quarantine: pl.DataFrame
+) -> pl.DataFrame:
+    """raw.files rows from per-file counts (same columns and order as file_results)."""
+    counts = pl.DataFrame(
+        {"source_file": list(loaded), "n_rows_loaded": list(loaded.values())},
+        schema={"source_file": pl.String, "n_rows_loaded": pl.UInt32},
+    )
+    return _files_table(source, files, counts, quarantine)
 
 
 def known_agency_codes(conn) -> set[str]:
@@ -504,20 +626,24 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
     )
     def _ingest(context: AssetExecutionContext, duckdb: DuckDBResource):
         settings = load_settings()
-        read = read_source(
-            settings.source_dir(source.name), settings.data_dir, source.required, source.optional
-        )
-        for file in read.files:
-            if file.error:
-                context.log.warning(file.error)
         key = load_key(settings.data_dir)
         with duckdb.get_connection() as conn:
             known = known_agency_codes(conn)
-            result = source.validate(read.frame, known, key)
-            files = file_results(source.name, read.files, result)
-            write_source_tables(conn, source.name, result.valid, result.quarantine, files)
-        counts = accounting(read.frame, result)
-        rejected = [f for f in read.files if f.error]
+            load = load_source(
+                conn, source, settings.source_dir(source.name), settings.data_dir, known, key
+            )
+        for file in load.files:
+            if file.error:
+                context.log.warning(file.error)
+        quarantine = load.quarantine
+        rejected_rows = quarantine.select(pl.struct("source_file", "source_row").n_unique())
+        counts = {
+            "rows_read": load.rows_read,
+            "rows_loaded": load.rows_loaded,
+            "rows_quarantined": rejected_rows.item() if quarantine.height else 0,
+            "quarantine_records": quarantine.height,
+        }
+        rejected = [f for f in load.files if f.error]
         rejected_md = dg.MetadataValue.md(
             "\n".join(f"- `{f.source_file}`: {f.error}" for f in rejected) if rejected else "none"
         )
@@ -525,7 +651,7 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
             "rows_read": counts["rows_read"],
             "rows_loaded": counts["rows_loaded"],
             "rows_quarantined": counts["rows_quarantined"],
-            "files": len(read.files),
+            "files": len(load.files),
             "files_rejected": len(rejected),
             "rejected_files": rejected_md,
         }
@@ -538,7 +664,7 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
             metadata={
                 **common,
                 "dagster/row_count": counts["quarantine_records"],
-                "reasons": dg.MetadataValue.md(reasons_markdown(result.quarantine)),
+                "reasons": dg.MetadataValue.md(reasons_markdown(quarantine)),
             },
         )
         accounted = counts["rows_loaded"] + counts["rows_quarantined"]
@@ -569,7 +695,7 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
                 f"{len(rejected)} file(s) rejected whole: "
                 + ", ".join(f.source_file for f in rejected)
                 if rejected
-                else f"all {len(read.files)} file(s) read"
+                else f"all {len(load.files)} file(s) read"
             ),
         )
 
