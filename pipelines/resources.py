@@ -17,11 +17,12 @@ DEFAULT_MEMORY_SHARE = 0.6
 
 
 def duckdb_config(settings: Settings) -> dict[str, str]:
-    """DuckDB memory_limit, threads and temp_directory, the same for ingestion and dbt.
+    """DuckDB memory_limit and threads (ingestion and dbt) and temp_directory (ingestion).
 
     KINERJA_DUCKDB_MEMORY_LIMIT (e.g. '4GB'; default 60% of RAM), KINERJA_DUCKDB_THREADS
     (default: every core) and KINERJA_DUCKDB_TEMP_DIR (default: beside the build warehouse,
-    so spilling large joins never fills /tmp)."""
+    so spilling large joins never fills /tmp). dbt spills to DuckDB's default, also beside
+    the build warehouse (see dbt_project/profiles.yml for why it cannot be set there)."""
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     default_limit = f"{int(ram * DEFAULT_MEMORY_SHARE / 2**20)}MB"
     temp_dir = settings.build_warehouse.parent / "duckdb_tmp"
