@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: env browser run test ui lint format lock generate clean
+.PHONY: env browser run test ui bench lint format lock generate clean
 
 env: $(STAMP)
 
@@ -43,6 +43,10 @@ test: $(STAMP) $(MANIFEST) browser
 
 ui: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Scale benchmark: 10k and 100k employees; BENCH_FULL=1 adds 1M (~25M indicator rows, long).
+bench: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
+	$(BIN)/python bench/run.py
 
 generate: $(STAMP)
 	$(BIN)/kinerja generate --force
