@@ -29,7 +29,8 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 # Debian's chromium renders report screenshots and PNG charts; installed when missing and root.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
-	  && apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	       --no-install-recommends chromium >/dev/null; } \
 	  || echo "chromium is not installed: PNG export and browser tests will be skipped"
 
 $(DAGSTER_HOME):
