@@ -539,6 +539,11 @@ def _files_frame(
     return _files_table(source, files, counts, quarantine)
 
 
+def as_code_set(codes: set[str] | pl.Series) -> set[str]:
+    """Agency codes as a set, whether a caller passes a set or a column of raw.agencies."""
+    return set(codes.to_list() if isinstance(codes, pl.Series) else codes)
+
+
 def known_agency_codes(conn) -> set[str]:
     """kode_opd values of raw.agencies (written by the reference assets)."""
     return {row[0] for row in conn.execute("SELECT kode_opd FROM raw.agencies").fetchall()}

@@ -17,6 +17,7 @@ from pipelines.sources._ingest import (
     ROW,
     SourceDefinition,
     Validated,
+    as_code_set,
     build_source_assets,
     failures_from_reasons,
     per_distinct,
@@ -148,9 +149,7 @@ def validate_assessments(
         ],
         how="horizontal",
     )
-    known = set(
-        known_agencies.to_list() if isinstance(known_agencies, pl.Series) else known_agencies
-    )
+    known = as_code_set(known_agencies)
     return split_valid(
         frame, typed, failures_from_reasons(reasons), assessment_schema(known), COLUMNS, OUTPUT
     )

@@ -16,6 +16,7 @@ from pipelines.sources._ingest import (
     ROW,
     SourceDefinition,
     Validated,
+    as_code_set,
     build_source_assets,
     failures_from_reasons,
     per_distinct,
@@ -106,9 +107,7 @@ def validate_surveys(
         ],
         how="horizontal",
     )
-    known = set(
-        known_agencies.to_list() if isinstance(known_agencies, pl.Series) else known_agencies
-    )
+    known = as_code_set(known_agencies)
     return split_valid(
         frame, typed, failures_from_reasons(reasons), survey_schema(known), COLUMNS, OUTPUT
     )
