@@ -63,12 +63,16 @@ def run(generate_if_empty: bool) -> None:
     import dagster as dg
 
     from pipelines.definitions import build_defs
+    from pipelines.partitions import QUARTERS, all_quarters_tags
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     job = build_defs(settings).resolve_job_def("materialize_all")
+    keys = QUARTERS.get_partition_keys()
+    click.echo(f"materializing quarters {keys[0]} .. {keys[-1]} ({len(keys)}) in one run")
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
+        tags=all_quarters_tags(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     if not result.success:

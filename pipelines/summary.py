@@ -39,7 +39,9 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> list[SourceCounts]:
             f"select count(*) from (select distinct source_file, source_row "
             f"from quarantine.{source})",
         )
-        files = _scalar(con, f"select count(*) from raw.files where source = '{source}'")
+        files = _scalar(
+            con, f"select count(distinct source_file) from raw.files where source = '{source}'"
+        )
         files_rejected = _scalar(
             con, f"select count(error) from raw.files where source = '{source}'"
         )

@@ -33,10 +33,13 @@ class PipelineRun:
 
     results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
 
-    def materialize(self) -> dg.ExecuteInProcessResult:
+    def materialize(self, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+        """One run of `materialize_all`: every quarter unless `tags` name a range."""
         from pipelines.definitions import build_defs
+        from pipelines.partitions import all_quarters_tags
 
-        result = build_defs(self.settings).resolve_job_def("materialize_all").execute_in_process()
+        job = build_defs(self.settings).resolve_job_def("materialize_all")
+        result = job.execute_in_process(tags=tags or all_quarters_tags())
         assert result.success
         self.results.append(result)
         return result

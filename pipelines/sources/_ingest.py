@@ -14,8 +14,10 @@ not, rejects that file only: the other files of the folder still load.
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +27,8 @@ import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
+from pipelines.partitions import QUARTERS, partition_window
+from pipelines.partitions import label as quarter_label
 from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, read_export
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
@@ -36,8 +40,14 @@ ROW_PROBLEM = "_row_problem"
 MAX_CELL_CHARS = 32_767
 # Longer values are shortened in quarantine raw_record (the file keeps the original).
 RECORD_VALUE_CHARS = 1_000
-LINEAGE = ["source_file", "source_row", "file_sha256"]
-LINEAGE_SCHEMA = {"source_file": pl.String, "source_row": pl.Int32, "file_sha256": pl.String}
+# Where a row came from, and the quarter (partition) it belongs to: see pipelines.partitions.
+LINEAGE = ["source_file", "source_row", "file_sha256", "quarter"]
+LINEAGE_SCHEMA = {
+    "source_file": pl.String,
+    "source_row": pl.Int32,
+    "file_sha256": pl.String,
+    "quarter": pl.Date,
+}
 QUARANTINE_SCHEMA = {
     **LINEAGE_SCHEMA,
     "column_name": pl.String,
@@ -45,18 +55,17 @@ QUARANTINE_SCHEMA = {
     "raw_record": pl.String,
 }
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
-MAX_QUARANTINE_SHARE = 0.20
 # Rows validated at a time: bounds the polars intermediates (~2 kB a row) of validation.
 SLICE_ROWS = 500_000
 AGENCIES_KEY = dg.AssetKey(["raw", "agencies"])
 
+# One row per (file, quarter) loaded: which version of a file each quarter's rows came from.
+# A file rejected whole, or without rows, has one row with a null quarter.
 FILES_DDL = """
 CREATE TABLE IF NOT EXISTS raw.files (
-    source VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, n_rows_read INTEGER,
-    n_rows_loaded INTEGER, n_rows_quarantined INTEGER, error VARCHAR
+    source VARCHAR, source_file VARCHAR, quarter DATE, file_sha256 VARCHAR,
+    n_rows_read INTEGER, n_rows_loaded INTEGER, n_rows_quarantined INTEGER, error VARCHAR
 )"""
-# Warehouses created before raw.files had ``error``.
-FILES_MIGRATION = "ALTER TABLE raw.files ADD COLUMN IF NOT EXISTS error VARCHAR"
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +80,8 @@ class FileRead:
     file_sha256: str
     n_rows: int
     error: str | None = None
+    # Not read: unchanged since it was loaded, and none of its rows is in this run's quarters.
+    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,15 +102,22 @@ def export_files(folder: Path) -> list[Path]:
     )
 
 
+QuarterOf = Callable[[pl.DataFrame], pl.Series]
+
+
 def read_source(
-    folder: Path, data_dir: Path, required: Sequence[str], optional: Sequence[str]
+    folder: Path,
+    data_dir: Path,
+    required: Sequence[str],
+    optional: Sequence[str],
+    quarter: QuarterOf | None = None,
 ) -> SourceRead:
     """All exports of one source, concatenated: text columns ``required + optional``,
     ``_row_problem`` and lineage. A file that cannot be read is reported in ``files`` with
     its error and contributes no row (one bad file must not hide the others)."""
     frames: list[pl.DataFrame] = []
     files: list[FileRead] = []
-    for file, frame in iter_source_files(folder, data_dir, required, optional):
+    for file, frame in iter_source_files(folder, data_dir, required, optional, quarter):
         files.append(file)
         if frame is not None:
             frames.append(frame)
@@ -112,22 +130,35 @@ def empty_source_frame(required: Sequence[str], optional: Sequence[str]) -> pl.D
     return pl.DataFrame(schema=columns)
 
 
+def file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def iter_source_files(
-    folder: Path, data_dir: Path, required: Sequence[str], optional: Sequence[str]
+    folder: Path,
+    data_dir: Path,
+    required: Sequence[str],
+    optional: Sequence[str],
+    quarter: QuarterOf | None = None,
+    skip: Callable[[str, str], bool] | None = None,
 ) -> Iterator[tuple[FileRead, pl.DataFrame | None]]:
     """Each export of a folder in source_file order, read one at a time: its FileRead and
-    its frame (None when the file is rejected whole, with the reason in FileRead.error)."""
+    its frame (None when the file is rejected whole, with the reason in FileRead.error, or
+    when ``skip(source_file, sha256)`` says it need not be read)."""
     paths = sorted(export_files(folder), key=lambda p: p.relative_to(data_dir).as_posix())
     for path in paths:
         relative = path.relative_to(data_dir).as_posix()
         try:
-            with path.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            digest = file_digest(path)
         except OSError as error:
             yield FileRead(relative, "", 0, f"{relative}: cannot be opened ({error})"), None
             continue
+        if skip is not None and skip(relative, digest):
+            yield FileRead(relative, digest, 0, skipped=True), None
+            continue
         try:
-            frame = _source_frame(path, relative, digest, required, optional)
+            frame = _source_frame(path, relative, digest, required, optional, quarter)
         except ExportReadError as error:
             yield FileRead(relative, digest, 0, str(error)), None
             continue
@@ -140,20 +171,47 @@ def iter_source_files(
 
 
 def _source_frame(
-    path: Path, relative: str, digest: str, required: Sequence[str], optional: Sequence[str]
+    path: Path,
+    relative: str,
+    digest: str,
+    required: Sequence[str],
+    optional: Sequence[str],
+    quarter: QuarterOf | None,
 ) -> pl.DataFrame:
-    """One file as text columns, ``_row_problem`` and lineage."""
+    """One file as text columns, ``_row_problem`` and lineage (with the row's quarter)."""
     frame = read_export(path, required, display_name=relative)
     extras = [c for c in frame.columns if c.startswith(EXTRA_PREFIX)]
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
-    ).select(
+    )
+    quarters = quarter(frame) if quarter else pl.repeat(None, frame.height, dtype=pl.Date)
+    return frame.select(
         *required,
         *optional,
         _beyond_header(extras).alias(ROW_PROBLEM),
         pl.lit(relative).alias("source_file"),
         pl.col(SOURCE_ROW).cast(pl.Int32),
         pl.lit(digest).alias("file_sha256"),
+        pl.lit(quarters, dtype=pl.Date).alias("quarter"),
+    )
+
+
+def quarter_of_columns(
+    frame: pl.DataFrame, columns: list[str], year: pl.Expr, number: pl.Expr
+) -> pl.Series:
+    """First day of the quarter given by a year and a quarter number (1..4) computed from
+    text ``columns``, evaluated once per distinct combination; null where either is null
+    or the year is implausible (validation says why)."""
+    distinct = frame.select(columns).unique()
+    computed = distinct.with_columns(
+        pl.when(year.is_between(1900, 2200) & number.is_between(1, 4))
+        .then(pl.date(year.clip(1900, 2200), (number.clip(1, 4) - 1) * 3 + 1, 1))
+        .alias("quarter")
+    )
+    return (
+        frame.select(columns)
+        .join(computed, on=columns, how="left", nulls_equal=True, maintain_order="left")
+        .get_column("quarter")
     )
 
 
@@ -356,89 +414,122 @@ def with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:
 
 # ---------------------------------------------------------------- accounting & writing
 
+FILE_QUARTER = ["source_file", "quarter"]
+FILES_SCHEMA = {
+    "source": pl.String,
+    "source_file": pl.String,
+    "quarter": pl.Date,
+    "file_sha256": pl.String,
+    "n_rows_read": pl.Int32,
+    "n_rows_loaded": pl.Int32,
+    "n_rows_quarantined": pl.Int32,
+    "error": pl.String,
+}
 
-def accounting(frame: pl.DataFrame, result: Validated) -> dict[str, int]:
-    rejected = result.quarantine.select(pl.struct("source_file", "source_row").n_unique())
-    return {
-        "rows_read": frame.height,
-        "rows_loaded": result.valid.height,
-        "rows_quarantined": rejected.item() if result.quarantine.height else 0,
-        "quarantine_records": result.quarantine.height,
-    }
 
-
-def file_results(source: str, files: list[FileRead], result: Validated) -> pl.DataFrame:
-    """One raw.files row per file: rows read, loaded and quarantined (distinct rows), and
-    ``error`` (null for a file that was read; the reason for a file rejected whole)."""
-    loaded = result.valid.group_by("source_file").agg(n_rows_loaded=pl.len())
-    return _files_table(source, files, loaded, result.quarantine)
+def file_results(source: str, read: SourceRead, result: Validated) -> pl.DataFrame:
+    """raw.files rows for a source read whole: rows read, loaded and quarantined (distinct
+    rows) per (file, quarter), and ``error`` (the reason for a file rejected whole)."""
+    return _files_table(
+        source,
+        read.files,
+        read.frame.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()),
+        result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()),
+        result.quarantine,
+    )
 
 
 def _files_table(
-    source: str, files: list[FileRead], loaded: pl.DataFrame, quarantine: pl.DataFrame
+    source: str,
+    files: list[FileRead],
+    read_counts: pl.DataFrame,
+    loaded: pl.DataFrame,
+    quarantine: pl.DataFrame,
 ) -> pl.DataFrame:
+    """One row per (file, quarter) with rows; a file without rows (rejected whole, or empty)
+    gets one row with a null quarter, so every file read is listed."""
     quarantined = (
-        quarantine.select("source_file", "source_row")
+        quarantine.select("source_file", "source_row", "quarter")
         .unique()
-        .group_by("source_file")
+        .group_by(FILE_QUARTER)
         .agg(n_rows_quarantined=pl.len())
+    )
+    counted = read_counts.join(loaded, on=FILE_QUARTER, how="left", nulls_equal=True).join(
+        quarantined, on=FILE_QUARTER, how="left", nulls_equal=True
     )
     listed = pl.DataFrame(
         {
-            "source_file": [f.source_file for f in files],
-            "file_sha256": [f.file_sha256 for f in files],
-            "n_rows_read": [f.n_rows for f in files],
-            "error": [f.error for f in files],
+            "source_file": [f.source_file for f in files if not f.skipped],
+            "file_sha256": [f.file_sha256 for f in files if not f.skipped],
+            "error": [f.error for f in files if not f.skipped],
         },
-        schema={
-            "source_file": pl.String,
-            "file_sha256": pl.String,
-            "n_rows_read": pl.Int32,
-            "error": pl.String,
-        },
+        schema={"source_file": pl.String, "file_sha256": pl.String, "error": pl.String},
     )
     return (
-        listed.join(loaded, on="source_file", how="left")
-        .join(quarantined, on="source_file", how="left")
-        .select(
-            pl.lit(source).alias("source"),
-            "source_file",
-            "file_sha256",
-            "n_rows_read",
-            pl.col("n_rows_loaded").fill_null(0).cast(pl.Int32),
-            pl.col("n_rows_quarantined").fill_null(0).cast(pl.Int32),
-            "error",
-        )
-        .sort("source_file")
+        listed.join(counted, on="source_file", how="left")
+        .with_columns(pl.lit(source).alias("source"), pl.col("^n_rows_.*$").fill_null(0))
+        .select(list(FILES_SCHEMA))
+        .cast(FILES_SCHEMA)
+        .sort(FILE_QUARTER, nulls_last=True)
     )
 
 
-def write_source_tables(
-    conn, source: str, valid: pl.DataFrame, quarantine: pl.DataFrame, files: pl.DataFrame
-) -> None:
-    """Replace raw.<source>, quarantine.<source> and the source's raw.files rows at once."""
-    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-    conn.execute(FILES_DDL)
-    conn.execute(FILES_MIGRATION)
-    conn.register("incoming_valid", valid.to_arrow())
-    conn.register("incoming_quarantine", quarantine.to_arrow())
-    conn.register("incoming_files", files.to_arrow())
-    try:
-        conn.execute("BEGIN TRANSACTION")
-        conn.execute(f"CREATE OR REPLACE TABLE raw.{source} AS SELECT * FROM incoming_valid")
-        conn.execute(
-            f"CREATE OR REPLACE TABLE quarantine.{source} AS SELECT * FROM incoming_quarantine"
+@dataclass(frozen=True)
+class QuarterWindow:
+    """The quarters a run loads, ``[start, end)``, inside the quarters that have partitions
+    ``[first, last_end)``. Rows outside the partitions are 'unplaced': quarantined (with
+    the reason) by every run, so they load as soon as their quarter becomes a partition."""
+
+    start: date
+    end: date
+    first: date
+    last_end: date
+
+    @classmethod
+    def everything(cls) -> "QuarterWindow":
+        first, last_end = partition_window() or (date(1900, 1, 1), date(1900, 1, 1))
+        return cls(first, last_end, first, last_end)
+
+    def sql(self) -> str:
+        """Rows this run replaces: its quarters and every unplaced row."""
+        return (
+            f"(quarter >= DATE '{self.start}' AND quarter < DATE '{self.end}') "
+            f"OR quarter IS NULL OR quarter < DATE '{self.first}' "
+            f"OR quarter >= DATE '{self.last_end}'"
         )
-        conn.execute("DELETE FROM raw.files WHERE source = ?", [source])
-        conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    finally:
-        for view in ("incoming_valid", "incoming_quarantine", "incoming_files"):
-            conn.unregister(view)
+
+    def label(self) -> str:
+        return f"{quarter_label(self.start)}..{quarter_label(self.end - timedelta(days=1))}"
+
+    def placed(self, quarter: date | None) -> bool:
+        return quarter is not None and self.first <= quarter < self.last_end
+
+    def loads(self, quarter: date | None) -> bool:
+        return not self.placed(quarter) or self.start <= quarter < self.end  # type: ignore[operator]
+
+    def select_rows(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows of a file this run loads; an unplaced row gets its '*' reason."""
+        quarter = pl.col("quarter")
+        placed = quarter.is_not_null() & (quarter >= self.first) & (quarter < self.last_end)
+        in_window = placed & (quarter >= self.start) & (quarter < self.end)
+        unplaced_reason = (
+            pl.lit("the row's quarter ")
+            + quarter.dt.year().cast(pl.String)
+            + pl.lit("-Q")
+            + quarter.dt.quarter().cast(pl.String)
+            + pl.lit(
+                f" is outside the warehouse's quarters {quarter_label(self.first)}.."
+                f"{quarter_label(self.last_end - timedelta(days=1))}: set KINERJA_FIRST_QUARTER "
+                "earlier to load older history; a quarter that has not ended yet loads once "
+                "it has"
+            )
+        )
+        return frame.filter(in_window | ~placed).with_columns(
+            pl.when(quarter.is_not_null() & ~placed & pl.col(ROW_PROBLEM).is_null())
+            .then(unplaced_reason)
+            .otherwise(pl.col(ROW_PROBLEM))
+            .alias(ROW_PROBLEM)
+        )
 
 
 @dataclass
@@ -450,6 +541,78 @@ class SourceLoad:
     rows_loaded: int
     quarantine: pl.DataFrame
     files_frame: pl.DataFrame
+    window: QuarterWindow
+
+    def quarter_shares(self) -> pl.DataFrame:
+        """Rows read and quarantined per quarter of this run's window (placed quarters)."""
+        placed = [self.window.placed(q) for q in self.files_frame.get_column("quarter")]
+        return (
+            self.files_frame.filter(pl.Series(placed, dtype=pl.Boolean))
+            .group_by("quarter")
+            .agg(pl.col("n_rows_read").sum(), pl.col("n_rows_quarantined").sum())
+            .with_columns(
+                share=pl.col("n_rows_quarantined") / pl.col("n_rows_read").clip(lower_bound=1)
+            )
+            .sort("quarter")
+        )
+
+
+def _prepare_tables(conn, source: "SourceDefinition", empty: Validated) -> bool:
+    """Create the source's tables when missing. Tables of an older layout are dropped (with
+    the source's raw.files rows); returns True then, as every quarter must load again."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    rebuilt = False
+    expected = {
+        "raw.files": list(FILES_SCHEMA),
+        f"raw.{source.name}": empty.valid.columns,
+        f"quarantine.{source.name}": empty.quarantine.columns,
+    }
+    for table, columns in expected.items():
+        schema, name = table.split(".")
+        existing = [
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                [schema, name],
+            ).fetchall()
+        ]
+        if existing and existing != columns:
+            log.warning("%s has an older layout: dropped, every quarter loads again", table)
+            conn.execute(f"DROP TABLE {table}")
+            rebuilt = True
+    conn.execute(FILES_DDL)
+    for table, frame in (
+        (f"raw.{source.name}", empty.valid),
+        (f"quarantine.{source.name}", empty.quarantine),
+    ):
+        conn.register("empty_frame", frame.to_arrow())
+        try:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty_frame")
+        finally:
+            conn.unregister("empty_frame")
+    if rebuilt:
+        conn.execute("DELETE FROM raw.files WHERE source = ?", [source.name])
+        conn.execute(f"DELETE FROM raw.{source.name}")
+        conn.execute(f"DELETE FROM quarantine.{source.name}")
+    return rebuilt
+
+
+def _unchanged_elsewhere(conn, source: str, window: QuarterWindow) -> Callable[[str, str], bool]:
+    """skip(source_file, sha256): the file was loaded before with this content and none of
+    its rows is in the window or unplaced, so reading it again would load nothing."""
+    recorded: dict[str, list[tuple[str, date | None]]] = {}
+    for name, digest, quarter in conn.execute(
+        "SELECT source_file, file_sha256, quarter FROM raw.files WHERE source = ?", [source]
+    ).fetchall():
+        recorded.setdefault(name, []).append((digest, quarter))
+
+    def skip(name: str, digest: str) -> bool:
+        rows = recorded.get(name)
+        return bool(rows) and all(d == digest and not window.loads(q) for d, q in rows)
+
+    return skip
 
 
 def load_source(
@@ -459,84 +622,80 @@ def load_source(
     data_dir: Path,
     known: set[str],
     key: bytes,
+    window: QuarterWindow | None = None,
     slice_rows: int = SLICE_ROWS,
 ) -> SourceLoad:
-    """Read, validate and write one source file by file, ``slice_rows`` rows at a time, in
-    one transaction: memory holds one file's text and one slice's validation, not the whole
-    source. Validation is row by row (every rule looks at one row), so slicing changes
-    nothing in the result; files go in source_file order and each slice comes out sorted,
-    so the tables are in the same order as when validated whole."""
-    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-    conn.execute(FILES_DDL)
-    conn.execute(FILES_MIGRATION)
+    """Load the window's quarters of one source (default: every quarter), file by file,
+    ``slice_rows`` rows at a time, in one transaction that first removes what it replaces
+    (the window's rows and every unplaced row). Memory holds one file's text and one slice's
+    validation. Validation is row by row, so slicing changes nothing in the result; files
+    go in source_file order and each slice comes out sorted."""
+    window = window or QuarterWindow.everything()
+    empty = source.validate(empty_source_frame(source.required, source.optional), known, key)
     files: list[FileRead] = []
-    quarantines: list[pl.DataFrame] = []
-    loaded: dict[str, int] = {}
-    started = False
+    quarantines: list[pl.DataFrame] = [empty.quarantine]
+    read_counts: list[pl.DataFrame] = []
+    loaded: list[pl.DataFrame] = []
 
     def append(result: Validated) -> None:
-        nonlocal started
-        verb = "INSERT INTO {table} SELECT * FROM {view}"
-        if not started:
-            verb = "CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}"
-            started = True
         for table, frame in (
             (f"raw.{source.name}", result.valid),
             (f"quarantine.{source.name}", result.quarantine),
         ):
             conn.register("incoming_slice", frame.to_arrow())
             try:
-                conn.execute(verb.format(table=table, view="incoming_slice"))
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_slice")
             finally:
                 conn.unregister("incoming_slice")
 
     conn.execute("BEGIN TRANSACTION")
     try:
-        for file, frame in iter_source_files(folder, data_dir, source.required, source.optional):
+        if _prepare_tables(conn, source, empty):
+            window = QuarterWindow.everything()
+        for table in (f"raw.{source.name}", f"quarantine.{source.name}"):
+            conn.execute(f"DELETE FROM {table} WHERE {window.sql()}")
+        skip = _unchanged_elsewhere(conn, source.name, window)  # before its rows go
+        conn.execute(f"DELETE FROM raw.files WHERE source = ? AND ({window.sql()})", [source.name])
+        for file, frame in iter_source_files(
+            folder, data_dir, source.required, source.optional, source.quarter, skip
+        ):
             files.append(file)
             if frame is None:
                 continue
+            frame = window.select_rows(frame)
+            read_counts.append(frame.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
             for offset in range(0, frame.height, slice_rows):
                 result = source.validate(frame.slice(offset, slice_rows), known, key)
                 append(result)
                 quarantines.append(result.quarantine)
-                loaded[file.source_file] = loaded.get(file.source_file, 0) + result.valid.height
+                loaded.append(result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()))
             del frame
-        if not started:  # no row at all: empty tables with the right columns
-            empty = source.validate(
-                empty_source_frame(source.required, source.optional), known, key
-            )
-            append(empty)
-            quarantines.append(empty.quarantine)
         quarantine = pl.concat(quarantines)
-        files_frame = _files_frame(source.name, files, loaded, quarantine)
+        counts_schema = {"source_file": pl.String, "quarter": pl.Date}
+        files_frame = _files_table(
+            source.name,
+            files,
+            pl.concat(read_counts) if read_counts else pl.DataFrame(schema=counts_schema),
+            pl.concat(loaded) if loaded else pl.DataFrame(schema=counts_schema),
+            quarantine,
+        )
         conn.register("incoming_files", files_frame.to_arrow())
-        conn.execute("DELETE FROM raw.files WHERE source = ?", [source.name])
-        conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
-        conn.unregister("incoming_files")
+        try:
+            conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
+        finally:
+            conn.unregister("incoming_files")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return SourceLoad(
         files=files,
-        rows_read=sum(f.n_rows for f in files),
-        rows_loaded=sum(loaded.values()),
+        rows_read=int(files_frame.get_column("n_rows_read").sum()),
+        rows_loaded=int(files_frame.get_column("n_rows_loaded").sum()),
         quarantine=quarantine,
         files_frame=files_frame,
+        window=window,
     )
-
-
-def _files_frame(
-    source: str, files: list[FileRead], loaded: dict[str, int], quarantine: pl.DataFrame
-) -> pl.DataFrame:
-    """raw.files rows from per-file counts (same columns and order as file_results)."""
-    counts = pl.DataFrame(
-        {"source_file": list(loaded), "n_rows_loaded": list(loaded.values())},
-        schema={"source_file": pl.String, "n_rows_loaded": pl.UInt32},
-    )
-    return _files_table(source, files, counts, quarantine)
 
 
 def as_code_set(codes: set[str] | pl.Series) -> set[str]:
@@ -579,10 +738,28 @@ class SourceDefinition:
     optional: Sequence[str]
     validate: Callable[[pl.DataFrame, set[str], bytes], Validated]
     description: str
+    # The quarter of each row of a text frame (first day; null when unreadable).
+    quarter: QuarterOf
+
+
+def max_quarantine_share() -> float:
+    """KINERJA_MAX_QUARANTINE_SHARE (default 0.2): above it a quarter of a source blocks."""
+    return float(os.environ.get("KINERJA_MAX_QUARANTINE_SHARE", "0.2"))
+
+
+def run_window(context: AssetExecutionContext) -> QuarterWindow:
+    """The quarters of this run (a partition or a range of them)."""
+    everything = QuarterWindow.everything()
+    time_window = context.partition_time_window
+    return QuarterWindow(
+        time_window.start.date(), time_window.end.date(), everything.first, everything.last_end
+    )
 
 
 def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
-    """``raw/<source>`` + ``quarantine/<source>`` as one multi-asset with its two checks."""
+    """``raw/<source>`` + ``quarantine/<source>`` as one multi-asset, partitioned by quarter,
+    with its checks. The quarantine-share check blocks: a quarter whose export is broken
+    stops the run before the marts (and dbt's staging leaves such quarters out)."""
     raw_key = dg.AssetKey(["raw", source.name])
     quarantine_key = dg.AssetKey(["quarantine", source.name])
     checks = [
@@ -592,9 +769,14 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
             description="Rows read = rows loaded + distinct rows quarantined.",
         ),
         dg.AssetCheckSpec(
-            "quarantine_share_at_most_20pct",
+            "quarantine_share_within_limit",
             asset=raw_key,
-            description="At most 20% of the rows read were quarantined (warning).",
+            blocking=True,
+            description=(
+                "In every quarter of the run, at most KINERJA_MAX_QUARANTINE_SHARE (default "
+                "20%) of the rows read were quarantined. Blocking: a broken export stops the "
+                "run before the marts are rebuilt or published."
+            ),
         ),
         dg.AssetCheckSpec(
             "all_files_readable",
@@ -623,70 +805,69 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
                 kinds={"duckdb", "polars"},
                 description=(
                     f"Rejected {source.name} rows: one row per (input row, failing column) "
-                    "with file, row number, column, reason and the original values."
+                    "with file, row number, column, reason, quarter and the original values."
                 ),
             ),
         ],
         check_specs=checks,
+        partitions_def=QUARTERS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def _ingest(context: AssetExecutionContext, duckdb: DuckDBResource):
         settings = load_settings()
         key = load_key(settings.data_dir)
+        window = run_window(context)
         with duckdb.get_connection() as conn:
             known = known_agency_codes(conn)
             load = load_source(
-                conn, source, settings.source_dir(source.name), settings.data_dir, known, key
+                conn,
+                source,
+                settings.source_dir(source.name),
+                settings.data_dir,
+                known,
+                key,
+                window,
             )
         for file in load.files:
             if file.error:
                 context.log.warning(file.error)
         quarantine = load.quarantine
-        rejected_rows = quarantine.select(pl.struct("source_file", "source_row").n_unique())
-        counts = {
-            "rows_read": load.rows_read,
-            "rows_loaded": load.rows_loaded,
-            "rows_quarantined": rejected_rows.item() if quarantine.height else 0,
-            "quarantine_records": quarantine.height,
-        }
+        rejected_rows = load.files_frame.get_column("n_rows_quarantined").sum()
         rejected = [f for f in load.files if f.error]
+        skipped = [f for f in load.files if f.skipped]
         rejected_md = dg.MetadataValue.md(
             "\n".join(f"- `{f.source_file}`: {f.error}" for f in rejected) if rejected else "none"
         )
         common = {
-            "rows_read": counts["rows_read"],
-            "rows_loaded": counts["rows_loaded"],
-            "rows_quarantined": counts["rows_quarantined"],
+            "quarters": window.label(),
+            "rows_read": load.rows_read,
+            "rows_loaded": load.rows_loaded,
+            "rows_quarantined": rejected_rows,
             "files": len(load.files),
+            "files_unchanged_not_read": len(skipped),
             "files_rejected": len(rejected),
             "rejected_files": rejected_md,
         }
         yield dg.MaterializeResult(
             asset_key=raw_key,
-            metadata={**common, "dagster/row_count": counts["rows_loaded"]},
+            metadata={**common, "dagster/row_count": load.rows_loaded},
         )
         yield dg.MaterializeResult(
             asset_key=quarantine_key,
             metadata={
                 **common,
-                "dagster/row_count": counts["quarantine_records"],
+                "dagster/row_count": quarantine.height,
                 "reasons": dg.MetadataValue.md(reasons_markdown(quarantine)),
             },
         )
-        accounted = counts["rows_loaded"] + counts["rows_quarantined"]
+        accounted = load.rows_loaded + rejected_rows
         yield dg.AssetCheckResult(
             asset_key=raw_key,
             check_name="rows_accounted_for",
-            passed=accounted == counts["rows_read"],
-            metadata={"rows_read": counts["rows_read"], "loaded_plus_rejected": accounted},
+            passed=accounted == load.rows_read,
+            metadata={"rows_read": load.rows_read, "loaded_plus_rejected": accounted},
         )
-        share = counts["rows_quarantined"] / counts["rows_read"] if counts["rows_read"] else 0.0
-        yield dg.AssetCheckResult(
-            asset_key=raw_key,
-            check_name="quarantine_share_at_most_20pct",
-            passed=share <= MAX_QUARANTINE_SHARE,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"quarantine_share": round(share, 4)},
-        )
+        yield _share_check(raw_key, source.name, load)
         yield dg.AssetCheckResult(
             asset_key=raw_key,
             check_name="all_files_readable",
@@ -705,3 +886,42 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         )
 
     return _ingest
+
+
+def _share_check(raw_key: dg.AssetKey, source: str, load: SourceLoad) -> dg.AssetCheckResult:
+    limit = max_quarantine_share()
+    shares = load.quarter_shares()
+    over = shares.filter(pl.col("share") > limit)
+    table = "\n".join(
+        ["| quarter | rows read | quarantined | share |", "|---|---|---|---|"]
+        + [
+            f"| {quarter_label(q)} | {n} | {bad} | {share:.1%} |"
+            for q, n, bad, share in shares.iter_rows()
+        ]
+    )
+    if over.height:
+        worst = ", ".join(
+            f"{quarter_label(q)} ({share:.1%} of {n} rows)" for q, n, _, share in over.iter_rows()
+        )
+        description = (
+            f"BLOCKED: {source} quarantined more than {limit:.0%} of the rows of {worst}. "
+            f"The marts are not rebuilt from this export: fix it (quarantine.{source} says "
+            "why each row was rejected) and drop it again."
+        )
+    else:
+        description = f"every quarter within {limit:.0%}"
+    return dg.AssetCheckResult(
+        asset_key=raw_key,
+        check_name="quarantine_share_within_limit",
+        passed=over.height == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=description,
+        metadata={
+            "limit": limit,
+            "max_share": float(shares.get_column("share").max() or 0.0),
+            "blocked_quarters": dg.MetadataValue.json(
+                [quarter_label(q) for q in over.get_column("quarter")]
+            ),
+            "shares": dg.MetadataValue.md(table),
+        },
+    )

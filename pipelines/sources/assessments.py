@@ -14,6 +14,7 @@ from pipelines.rules import parsing
 from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
 from pipelines.sources._ingest import (
+    LINEAGE,
     ROW,
     SourceDefinition,
     Validated,
@@ -21,6 +22,7 @@ from pipelines.sources._ingest import (
     build_source_assets,
     failures_from_reasons,
     per_distinct,
+    quarter_of_columns,
     split_valid,
     with_row_ids,
 )
@@ -122,9 +124,7 @@ def validate_assessments(
         [
             frame.select(
                 ROW,
-                "source_file",
-                "source_row",
-                "file_sha256",
+                *LINEAGE,
                 *[parsing.blank_to_null(pl.col(c)).alias(c) for c in _PLAIN_TEXT],
             ),
             nip.select(
@@ -168,6 +168,23 @@ def _nip_outputs(column: str, label: str, key: bytes) -> dict[str, pl.Expr]:
     }
 
 
+def assessment_quarter(frame: pl.DataFrame) -> pl.Series:
+    """TW n is quarter n, BULAN m the quarter of month m, TAHUNAN the last quarter of the year
+    (the annual evaluation closes the year); null when tahun or periode cannot be read."""
+    periode = parsing.normalise_period(pl.col("periode"))
+    number = (
+        pl.when(periode.str.starts_with("TW "))
+        .then(periode.str.slice(3).replace_strict(_QUARTER_NUMBER, default=None))
+        .when(periode == "TAHUNAN")
+        .then(pl.lit(4))
+        .when(periode.str.starts_with("BULAN "))
+        .then((periode.str.slice(6).cast(pl.Int32, strict=False) - 1) // 3 + 1)
+    )
+    tahun = parsing.parse_integer(pl.col("tahun"), "tahun").value
+    return quarter_of_columns(frame, ["tahun", "periode"], tahun, number)
+
+
+_QUARTER_NUMBER = {"I": 1, "II": 2, "III": 3, "IV": 4}
 _ENUMS = {
     "jenis_jabatan": parsing.normalise_position_type,
     "golongan": parsing.normalise_golongan,
@@ -182,6 +199,7 @@ ingest_assessments = build_source_assets(
         required=REQUIRED,
         optional=OPTIONAL,
         validate=validate_assessments,
+        quarter=assessment_quarter,
         description=(
             "Valid assessment rows from data/raw/assessments (CSV/xlsx), typed and normalised, "
             "with employee_key/penilai_key pseudonyms and file lineage."

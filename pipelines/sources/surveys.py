@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
 from pipelines.rules import parsing
 from pipelines.sources._ingest import (
+    LINEAGE,
     ROW,
     SourceDefinition,
     Validated,
@@ -20,6 +21,7 @@ from pipelines.sources._ingest import (
     build_source_assets,
     failures_from_reasons,
     per_distinct,
+    quarter_of_columns,
     split_valid,
     with_row_ids,
 )
@@ -85,9 +87,7 @@ def validate_surveys(
         [
             frame.select(
                 ROW,
-                "source_file",
-                "source_row",
-                "file_sha256",
+                *LINEAGE,
                 *[parsing.blank_to_null(pl.col(c)).alias(c) for c in _PLAIN_TEXT],
             ),
             dates.select(pl.col("value").alias("tanggal")),
@@ -125,12 +125,19 @@ def _suffixed(answer: str) -> dict[str, str]:
     return {"value": answer, "invalid": f"{answer}_invalid"}
 
 
+def survey_quarter(frame: pl.DataFrame) -> pl.Series:
+    """The quarter of tanggal; null when it cannot be read."""
+    day = parsing.parse_date(pl.col("tanggal"), "tanggal").value
+    return quarter_of_columns(frame, ["tanggal"], day.dt.year(), day.dt.quarter())
+
+
 ingest_surveys = build_source_assets(
     SourceDefinition(
         name=SOURCE,
         required=REQUIRED,
         optional=OPTIONAL,
         validate=validate_surveys,
+        quarter=survey_quarter,
         description=(
             "Valid SKM survey responses from data/raw/surveys: answers u1..u9 in 1..4 (others "
             "nulled and counted in n_invalid_answers), with file lineage."

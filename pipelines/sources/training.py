@@ -10,12 +10,14 @@ from pipelines.rules import parsing
 from pipelines.rules.nip import clean_nip, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
 from pipelines.sources._ingest import (
+    LINEAGE,
     ROW,
     SourceDefinition,
     Validated,
     build_source_assets,
     failures_from_reasons,
     per_distinct,
+    quarter_of_columns,
     split_valid,
     with_row_ids,
 )
@@ -93,9 +95,7 @@ def validate_training(
         [
             frame.select(
                 ROW,
-                "source_file",
-                "source_row",
-                "file_sha256",
+                *LINEAGE,
                 parsing.blank_to_null(pl.col("nama_pelatihan")).alias("nama_pelatihan"),
                 parsing.blank_to_null(pl.col("penyelenggara")).alias("penyelenggara"),
             ),
@@ -124,12 +124,19 @@ def validate_training(
     )
 
 
+def training_quarter(frame: pl.DataFrame) -> pl.Series:
+    """The quarter of tanggal_mulai; null when it cannot be read."""
+    day = parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai").value
+    return quarter_of_columns(frame, ["tanggal_mulai"], day.dt.year(), day.dt.quarter())
+
+
 ingest_training = build_source_assets(
     SourceDefinition(
         name=SOURCE,
         required=REQUIRED,
         optional=OPTIONAL,
         validate=validate_training,
+        quarter=training_quarter,
         description=(
             "Valid training records from data/raw/training: dates, JP and certificate flag "
             "typed, employee_key pseudonym, with file lineage."

@@ -1,8 +1,11 @@
 -- Every raw assessment row with the re-submission decision attached. The same employee-period
 -- (nip, tahun, periode) may arrive in several files: the file whose path sorts latest wins the
 -- whole employee-period; inside that file a repeated indicator keeps its highest source_row.
+{{ quarter_incremental_config() }}
+
 with source as (
     select * from {{ source('raw', 'assessments') }}
+    where {{ quarter_rows_filter('assessments') }}
 ),
 
 winning as (
@@ -55,6 +58,7 @@ select
     source_file,
     source_row,
     file_sha256,
+    quarter,
     winning_source_file,
     (source_file = winning_source_file and rank_in_file = 1) as is_kept,
     case

@@ -1,5 +1,7 @@
 -- Assessment rows that count: re-submissions resolved (see stg_assessment_rows). No NIP or name
 -- leaves staging: employee_key is the pseudonymous identifier from here on.
+{{ quarter_incremental_config() }}
+
 select
     employee_key,
     is_pppk,
@@ -28,6 +30,7 @@ select
     penilai_key,
     source_file,
     source_row,
-    file_sha256
+    file_sha256,
+    quarter
 from {{ ref('stg_assessment_rows') }}
-where is_kept
+where is_kept and {{ quarter_rows_filter('assessments') }}

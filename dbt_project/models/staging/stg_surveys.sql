@@ -1,4 +1,6 @@
 -- SKM respondents with the calendar year and quarter of the survey date.
+{{ quarter_incremental_config() }}
+
 select
     id_responden,
     tanggal,
@@ -16,5 +18,7 @@ select
     saran,
     source_file,
     source_row,
-    file_sha256
+    file_sha256,
+    quarter
 from {{ source('raw', 'surveys') }}
+where {{ quarter_rows_filter('surveys') }}

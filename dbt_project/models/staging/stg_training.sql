@@ -1,4 +1,6 @@
 -- Course attendances, dated by the course start (the 20 JP entitlement is per calendar year).
+{{ quarter_incremental_config() }}
+
 select
     employee_key,
     nama_pelatihan,
@@ -12,5 +14,7 @@ select
     sertifikat,
     source_file,
     source_row,
-    file_sha256
+    file_sha256,
+    quarter
 from {{ source('raw', 'training') }}
+where {{ quarter_rows_filter('training') }}
