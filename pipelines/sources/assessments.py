@@ -193,19 +193,18 @@ _ENUMS = {
     "rating_perilaku": parsing.normalise_rating,
     "predikat": parsing.normalise_predikat,
 }
-ingest_assessments = build_source_assets(
-    SourceDefinition(
-        name=SOURCE,
-        required=REQUIRED,
-        optional=OPTIONAL,
-        validate=validate_assessments,
-        quarter=assessment_quarter,
-        description=(
-            "Valid assessment rows from data/raw/assessments (CSV/xlsx), typed and normalised, "
-            "with employee_key/penilai_key pseudonyms and file lineage."
-        ),
-    )
+definition = SourceDefinition(
+    name=SOURCE,
+    required=REQUIRED,
+    optional=OPTIONAL,
+    validate=validate_assessments,
+    quarter=assessment_quarter,
+    description=(
+        "Valid assessment rows from data/raw/assessments (CSV/xlsx), typed and normalised, "
+        "with employee_key/penilai_key pseudonyms and file lineage."
+    ),
 )
+ingest_assessments = build_source_assets(definition)
 
 assets: list = [ingest_assessments]
 asset_checks: list = []

@@ -131,19 +131,18 @@ def survey_quarter(frame: pl.DataFrame) -> pl.Series:
     return quarter_of_columns(frame, ["tanggal"], day.dt.year(), day.dt.quarter())
 
 
-ingest_surveys = build_source_assets(
-    SourceDefinition(
-        name=SOURCE,
-        required=REQUIRED,
-        optional=OPTIONAL,
-        validate=validate_surveys,
-        quarter=survey_quarter,
-        description=(
-            "Valid SKM survey responses from data/raw/surveys: answers u1..u9 in 1..4 (others "
-            "nulled and counted in n_invalid_answers), with file lineage."
-        ),
-    )
+definition = SourceDefinition(
+    name=SOURCE,
+    required=REQUIRED,
+    optional=OPTIONAL,
+    validate=validate_surveys,
+    quarter=survey_quarter,
+    description=(
+        "Valid SKM survey responses from data/raw/surveys: answers u1..u9 in 1..4 (others "
+        "nulled and counted in n_invalid_answers), with file lineage."
+    ),
 )
+ingest_surveys = build_source_assets(definition)
 
 assets: list = [ingest_surveys]
 asset_checks: list = []

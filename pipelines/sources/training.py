@@ -130,19 +130,18 @@ def training_quarter(frame: pl.DataFrame) -> pl.Series:
     return quarter_of_columns(frame, ["tanggal_mulai"], day.dt.year(), day.dt.quarter())
 
 
-ingest_training = build_source_assets(
-    SourceDefinition(
-        name=SOURCE,
-        required=REQUIRED,
-        optional=OPTIONAL,
-        validate=validate_training,
-        quarter=training_quarter,
-        description=(
-            "Valid training records from data/raw/training: dates, JP and certificate flag "
-            "typed, employee_key pseudonym, with file lineage."
-        ),
-    )
+definition = SourceDefinition(
+    name=SOURCE,
+    required=REQUIRED,
+    optional=OPTIONAL,
+    validate=validate_training,
+    quarter=training_quarter,
+    description=(
+        "Valid training records from data/raw/training: dates, JP and certificate flag "
+        "typed, employee_key pseudonym, with file lineage."
+    ),
 )
+ingest_training = build_source_assets(definition)
 
 assets: list = [ingest_training]
 asset_checks: list = []
