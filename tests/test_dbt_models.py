@@ -14,7 +14,9 @@ import hmac
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -38,7 +40,7 @@ E4, E5, E6, E7 = (
     "199209092018011007",
 )
 
-LINEAGE = "source_file VARCHAR, source_row INTEGER, file_sha256 VARCHAR"
+LINEAGE = "source_file VARCHAR, source_row INTEGER, file_sha256 VARCHAR, quarter DATE"
 RAW_TABLES: dict[str, str] = {
     "assessments": (
         "nip VARCHAR, employee_key VARCHAR, nama VARCHAR, kode_opd VARCHAR, nama_opd VARCHAR,"
@@ -67,8 +69,8 @@ RAW_TABLES: dict[str, str] = {
         "kode_opd VARCHAR, unit_layanan VARCHAR, tahun INTEGER, populasi INTEGER"
     ),
     "files": (
-        "source VARCHAR, source_file VARCHAR, file_sha256 VARCHAR, n_rows_read INTEGER,"
-        " n_rows_loaded INTEGER, n_rows_quarantined INTEGER"
+        "source VARCHAR, source_file VARCHAR, quarter DATE, file_sha256 VARCHAR,"
+        " n_rows_read INTEGER, n_rows_loaded INTEGER, n_rows_quarantined INTEGER, error VARCHAR"
     ),
 }
 QUARANTINE_COLUMNS = LINEAGE + ", column_name VARCHAR, reason VARCHAR, raw_record VARCHAR"
@@ -84,6 +86,31 @@ def _read(name: str) -> list[dict[str, str | None]]:
         return [
             {k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)
         ]
+
+
+# A training export whose 2025-Q1 is mostly quarantined (9 of 10 rows, above the 20% limit):
+# its one valid row is in raw.training but must stay out of staging and every mart.
+BROKEN_TRAINING = {
+    "source_file": "raw/training/broken_2025.csv",
+    "source_row": 2,
+    "nip": "198503152010011001",
+    "nama_pelatihan": "Kursus dari ekspor rusak",
+    "jenis": "klasikal",
+    "penyelenggara": "BPSDM",
+    "tanggal_mulai": "2025-02-03",
+    "tanggal_selesai": "2025-02-05",
+    "jp": "40",
+    "sertifikat": "true",
+}
+QUARTER_OF_PERIOD = {"TW I": 1, "TW II": 4, "TW III": 7, "TW IV": 10, "TAHUNAN": 10}
+
+
+def quarter_of(row: dict) -> date:
+    """First day of the row's quarter, as ingestion computes it (see pipelines.partitions)."""
+    if "periode" in row:
+        return date(int(row["tahun"]), QUARTER_OF_PERIOD[row["periode"]], 1)
+    day = date.fromisoformat(row.get("tanggal") or row["tanggal_mulai"])
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def _sha(source_file: str) -> str:
@@ -117,20 +144,36 @@ def build_raw_warehouse(path: Path) -> None:
             "file_sha256": _sha(row["source_file"]),
         }
     surveys = _read("surveys.csv")
-    training = _read("training.csv")
+    training = [*_read("training.csv"), dict(BROKEN_TRAINING)]
     for row in [*surveys, *training]:
         row["file_sha256"] = _sha(row["source_file"])
     for row in training:
         row["employee_key"] = pseudonym(row["nip"])
-    files = [
-        {"source": src, "source_file": f, "file_sha256": _sha(f)}
+    for row in [*assessments, *surveys, *training]:
+        row["quarter"] = quarter_of(row)
+    counts = Counter(
+        (src, r["source_file"], r["quarter"])
         for src, rows in (
             ("assessments", assessments),
             ("surveys", surveys),
             ("training", training),
         )
-        for f in sorted({r["source_file"] for r in rows})
+        for r in rows
+    )
+    files = [
+        {
+            "source": src,
+            "source_file": f,
+            "quarter": q,
+            "file_sha256": _sha(f),
+            "n_rows_read": n,
+            "n_rows_loaded": n,
+            "n_rows_quarantined": 0,
+        }
+        for (src, f, q), n in sorted(counts.items())
     ]
+    broken = next(r for r in files if r["source_file"] == BROKEN_TRAINING["source_file"])
+    broken |= {"n_rows_read": 10, "n_rows_quarantined": 9}
     data = {
         "assessments": assessments,
         "surveys": surveys,
@@ -148,6 +191,7 @@ def build_raw_warehouse(path: Path) -> None:
         quarantined = _read("quarantine_assessments.csv")
         for row in quarantined:
             row["file_sha256"] = _sha(row["source_file"])
+            row["quarter"] = None
         _insert(con, "quarantine.assessments", QUARANTINE_COLUMNS, quarantined)
         _insert(con, "quarantine.surveys", QUARANTINE_COLUMNS, [])
         _insert(con, "quarantine.training", QUARANTINE_COLUMNS, [])
@@ -710,3 +754,15 @@ def test_mart_columns_and_types(warehouse: Path) -> None:
         assert columns["ikm_grade"] == "VARCHAR"
     assert quarter["triwulan"] == "INTEGER"
     assert year["curve_compliant"] == "BOOLEAN"
+
+
+def test_blocked_quarter_stays_out_of_staging_and_marts(warehouse: Path) -> None:
+    """raw.files says 2025-Q1 of the training export is 90% quarantined: its valid row is
+    kept in raw but no model downstream sees it."""
+    raw = one(warehouse, "select count(*) as n from raw.training where source_file like '%broken%'")
+    assert raw["n"] == 1
+    staged = query(warehouse, "select * from staging.stg_training where quarter >= '2025-01-01'")
+    assert staged == []
+    trained = query(warehouse, "select * from intermediate.int_training_employee_year")
+    assert 2025 not in {r["tahun"] for r in trained}
+    assert {r["tahun"] for r in trained} == {2023, 2024}

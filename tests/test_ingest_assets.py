@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from pipelines.partitions import QUARTERS, all_quarters_tags, range_tags
 from pipelines.sources import assessments, reference
 
 VALID = (
@@ -59,52 +61,137 @@ def tables(warehouse: Path) -> dict[str, list[tuple]]:
         }
 
 
-def test_materialize_twice_gives_identical_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def ingest(
+    data_dir: Path, warehouse: Path, tags: dict[str, str] | None = None, *extra: object
+) -> dg.ExecuteInProcessResult:
+    """Reference + assessment ingestion (+ extra assets) for every quarter or a tagged range."""
+    return dg.materialize(
+        [*reference.assets, *assessments.assets, *extra],
+        resources={"duckdb": DuckDBResource(database=str(warehouse))},
+        tags=tags or all_quarters_tags(),
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture
+def data_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     data_dir = tmp_path / "data"
     write_fixture(data_dir)
     warehouse = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("KINERJA_DATA_DIR", str(data_dir))
     monkeypatch.setenv("KINERJA_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("KINERJA_PSEUDONYM_KEY", "fixture-key")
-    selection = [*reference.assets, *assessments.assets]
-    resources = {"duckdb": DuckDBResource(database=str(warehouse))}
+    return data_dir, warehouse
 
-    first = dg.materialize(selection, resources=resources)
+
+def test_materialize_twice_gives_identical_tables(
+    data_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, warehouse = data_env
+    monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "1")  # this fixture is mostly bad rows
+
+    first = ingest(data_dir, warehouse)
     assert first.success
     before = tables(warehouse)
-    second = dg.materialize(selection, resources=resources)
+    second = ingest(data_dir, warehouse)
     assert second.success
     assert tables(warehouse) == before
 
-    assert [r[-3:] for r in before["raw.assessments"]] == [
-        ("raw/assessments/a.csv", 2, _sha(data_dir / "raw/assessments/a.csv")),
-        ("raw/assessments/b.csv", 2, _sha(data_dir / "raw/assessments/b.csv")),
+    q1 = date(2024, 1, 1)
+    assert [r[-4:] for r in before["raw.assessments"]] == [
+        ("raw/assessments/a.csv", 2, _sha(data_dir / "raw/assessments/a.csv"), q1),
+        ("raw/assessments/b.csv", 2, _sha(data_dir / "raw/assessments/b.csv"), q1),
     ]
-    rejected = [(r[0], r[1], r[3]) for r in before["quarantine.assessments"]]
+    rejected = [(r[0], r[1], r[3], r[4]) for r in before["quarantine.assessments"]]
     assert rejected == [
-        ("raw/assessments/a.csv", 3, "nip"),
-        ("raw/assessments/a.csv", 4, "kode_opd"),
-        ("raw/assessments/a.csv", 5, "*"),
-        ("raw/assessments/a.csv", 6, "realisasi"),
+        ("raw/assessments/a.csv", 3, q1, "nip"),
+        ("raw/assessments/a.csv", 4, q1, "kode_opd"),
+        ("raw/assessments/a.csv", 5, None, "*"),  # blank line: no quarter
+        ("raw/assessments/a.csv", 6, q1, "realisasi"),
     ]
-    files = [(r[0], r[1], r[3], r[4], r[5]) for r in before["raw.files"]]
+    # (source, file, quarter, rows read, loaded, quarantined): per file and quarter
+    files = [(r[0], r[1], r[2], r[4], r[5], r[6]) for r in before["raw.files"]]
     assert files == [
-        ("assessments", "raw/assessments/a.csv", 5, 1, 4),
-        ("assessments", "raw/assessments/b.csv", 1, 1, 0),
-        ("assessments", "raw/assessments/garbage.xlsx", 0, 0, 0),
+        ("assessments", "raw/assessments/a.csv", q1, 4, 1, 3),
+        ("assessments", "raw/assessments/a.csv", None, 1, 0, 1),
+        ("assessments", "raw/assessments/b.csv", q1, 1, 1, 0),
+        ("assessments", "raw/assessments/garbage.xlsx", None, 0, 0, 0),
     ]
 
     checks = {e.check_name: e.passed for e in second.get_asset_check_evaluations()}
-    # 4 of 6 rows quarantined (67%) and one unreadable file: those two checks fail
     assert checks == {
         "rows_accounted_for": True,
-        "quarantine_share_at_most_20pct": False,
+        "quarantine_share_within_limit": True,  # limit raised to 100% above
         "all_files_readable": False,
     }
     metadata = second.asset_materializations_for_node("ingest_assessments")[0].metadata
     assert metadata["rows_read"].value == 6
+
+
+def test_broken_quarter_blocks_downstream_assets(data_env: tuple[Path, Path]) -> None:
+    """3 of 5 rows of 2024-Q1 quarantined (60% > 20%): the check fails and blocks."""
+    data_dir, warehouse = data_env
+    ran: list[str] = []
+
+    @dg.asset(deps=[dg.AssetKey(["raw", "assessments"])], partitions_def=QUARTERS)
+    def downstream_mart(context) -> None:  # noqa: ANN001 (dagster reads the annotation)
+        ran.append(context.partition_key_range.start)
+
+    result = ingest(data_dir, warehouse, None, downstream_mart)
+
+    assert not result.success
+    assert ran == []
+    check = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "quarantine_share_within_limit"
+    )
+    assert not check.passed
+    assert check.metadata["blocked_quarters"].value == ["2024-Q1"]
+    assert check.description.startswith(
+        "BLOCKED: assessments quarantined more than 20% of the rows of 2024-Q1 (60.0% of 5"
+    )
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["raw", "assessments"]) in materialized  # rows kept, but blocked:
+    assert dg.AssetKey("downstream_mart") not in materialized
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "blocking asset check failed" in failure.event_specific_data.error.message
+
+
+def test_quarter_runs_touch_only_their_quarter(
+    data_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new quarter's export loads only that quarter; unchanged files of other quarters are
+    not read; running quarter by quarter ends in the same tables as one run over all."""
+    data_dir, warehouse = data_env
+    monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "1")
+    q1 = range_tags("2024-01", "2024-01")
+    assert ingest(data_dir, warehouse, q1).success
+    after_q1 = tables(warehouse)
+
+    header = ";".join(assessments.COLUMNS)
+    q2_rows = [VALID.replace("TW I", "TW II"), VALID.replace("TW I", "TW II").replace("88;", "x;")]
+    (data_dir / "raw/assessments/c_tw2.csv").write_text("\n".join([header, *q2_rows]) + "\n")
+    result = ingest(data_dir, warehouse, range_tags("2024-04", "2024-04"))
+    assert result.success
+    after_q2 = tables(warehouse)
+    metadata = result.asset_materializations_for_node("ingest_assessments")[0].metadata
+    # b.csv holds only 2024-Q1 rows and did not change: not read. a.csv has an unplaced row
+    # (re-read every run), garbage.xlsx is unreadable (re-read every run), c_tw2.csv is new.
+    assert metadata["files_unchanged_not_read"].value == 1
+    assert metadata["rows_read"].value == 3  # c_tw2.csv's 2 rows + a.csv's blank line
+    q2 = date(2024, 4, 1)
+    new_rows = sorted(set(after_q2["raw.assessments"]) - set(after_q1["raw.assessments"]))
+    assert [(r[-4], r[-3], r[-1]) for r in new_rows] == [("raw/assessments/c_tw2.csv", 2, q2)]
+    assert set(after_q1["raw.assessments"]) <= set(after_q2["raw.assessments"])
+    assert after_q2["quarantine.assessments"] == sorted(
+        after_q1["quarantine.assessments"]
+        + [r for r in after_q2["quarantine.assessments"] if r[0].endswith("c_tw2.csv")]
+    )
+
+    fresh = data_dir.parent / "fresh.duckdb"
+    assert ingest(data_dir, fresh).success
+    assert tables(fresh) == after_q2
 
 
 def _sha(path: Path) -> str:

@@ -121,7 +121,9 @@ def test_any_export_is_read_and_every_row_accounted_for(export) -> None:
         folder = data_dir / "raw" / source
         folder.mkdir(parents=True)
         (folder / "export.csv").write_bytes(raw)
-        read = read_source(folder, data_dir, module.REQUIRED, module.OPTIONAL)
+        read = read_source(
+            folder, data_dir, module.REQUIRED, module.OPTIONAL, module.definition.quarter
+        )
 
     lines = expected_lines(columns, rows)
     (file,) = read.files
