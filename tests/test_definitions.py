@@ -23,6 +23,7 @@ def _shape() -> dict[str, Any]:
             "group": node.group_name,
             "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
             "checks": sorted(check.name for check in node.check_keys),
+            "by_quarter": node.partitions_def is not None,
         }
     return {"assets": assets, "jobs": sorted(job.name for job in defs.resolve_all_job_defs())}
 
@@ -59,3 +60,18 @@ def test_marts_publish_typed_columns_and_no_personal_data() -> None:
             assert {"kode_opd", "tahun"} <= names, key
             checked += 1
     assert checked >= 2
+
+
+def test_quarters_partition_ingestion_and_dbt_only() -> None:
+    """Sources and dbt models rebuild by quarter; analyses, reports and publishing read all
+    quarters, so they are not partitioned (they run once per run)."""
+    graph = defs.resolve_asset_graph()
+    partitioned = {
+        k.path[0] for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None
+    }
+    whole = {k.path[0] for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is None}
+    assert partitioned == {"raw", "quarantine", "staging", "intermediate", "marts", "audit"} | {
+        "reference"
+    }
+    assert {"analysis", "reports", "published"} <= whole
+    assert "raw" in whole  # the reference exports (raw/agencies, ...) are not by quarter
