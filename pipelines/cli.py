@@ -75,14 +75,20 @@ def run(generate_if_empty: bool) -> None:
         tags=all_quarters_tags(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise click.ClickException(f"run failed in steps: {', '.join(failed)}")
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        for check in failed_checks:
+            name = f"{check.asset_key.to_user_string()} {check.check_name}"
+            click.echo(f"{name}: {check.description}")
+        raise click.ClickException(
+            f"run failed in steps: {', '.join(failed)}; nothing was published (the previous "
+            f"warehouse at {settings.warehouse} is unchanged)"
+        )
     _echo_summary(settings)
     if failed_checks:
         click.echo(f"\n{len(failed_checks)} asset checks did not pass:")

@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.rules.pseudonym import KEY_ENV, load_key, pseudonym, pseudonymise
 from pipelines.sources import assessments, surveys, training
+from pipelines.sources._ingest import LINEAGE
 
 KEY = b"test-key"
 AGENCIES = {"OPD01", "OPD02"}
@@ -46,14 +47,18 @@ ASSESSMENT = {
 
 
 def text_frame(rows: list[dict], columns: list[str]) -> pl.DataFrame:
-    """Rows as a reader would return them, with lineage (first data row is row 2)."""
-    return pl.DataFrame(
+    """Rows as a reader would return them, with lineage (first data row is row 2) and the
+    quarter ingestion gives each row."""
+    source = next(m for m in (assessments, surveys, training) if columns == m.COLUMNS)
+    frame = pl.DataFrame(
         [{c: row.get(c) for c in columns} for row in rows],
         schema={c: pl.String for c in columns},
-    ).with_columns(
+    )
+    return frame.with_columns(
         source_file=pl.lit(FILE),
         source_row=pl.int_range(2, len(rows) + 2, dtype=pl.Int32),
         file_sha256=pl.lit("0" * 64),
+        quarter=source.definition.quarter(frame),
     )
 
 
@@ -79,7 +84,8 @@ def test_valid_assessment_is_typed_and_normalised() -> None:
     assert row["employee_key"] == pseudonym("198503122010011001", KEY)
     assert row["penilai_key"] == pseudonym("199001012022212001", KEY)
     assert (row["source_file"], row["source_row"]) == (FILE, 2)
-    assert valid.columns == [*assessments.OUTPUT, "source_file", "source_row", "file_sha256"]
+    assert valid.columns == [*assessments.OUTPUT, *LINEAGE]
+    assert row["quarter"] == dt.date(2024, 1, 1)
 
 
 def test_each_assessment_rejection_kind() -> None:
