@@ -127,13 +127,16 @@ def pipeline_child(work: Path, out: Path) -> None:
     import dagster as dg
 
     from pipelines.definitions import build_defs
+    from pipelines.partitions import all_quarters_tags
     from pipelines.settings import load_settings
 
     instance = dg.DagsterInstance.ephemeral()
     defs = build_defs(load_settings())
     job = defs.resolve_job_def("materialize_all")
     started = time.time()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False, tags=all_quarters_tags()
+    )
     ended = time.time()
     steps: dict[str, dict] = {}
     for entry in instance.all_logs(result.run_id):
