@@ -50,9 +50,12 @@ class PipelineRun:
 
 
 @contextmanager
-def materialized(data_dir: Path, png: bool = False, **generate: Any) -> Iterator[PipelineRun]:
-    """Generate a data set into `data_dir`, run `materialize_all` on it; env restored after.
-    PNG charts start a browser (~10 s): only the run whose reports are tested asks for them."""
+def materialized(
+    data_dir: Path, png: bool = False, run: bool = True, **generate: Any
+) -> Iterator[PipelineRun]:
+    """Generate a data set into `data_dir`, run `materialize_all` on it (unless `run` is
+    false); env restored after. PNG charts start a browser (~10 s): only the run whose
+    reports are tested asks for them."""
     from pipelines.generate import generate_dataset
 
     saved = {k: os.environ.get(k) for k in PATH_VARIABLES}
@@ -61,9 +64,10 @@ def materialized(data_dir: Path, png: bool = False, **generate: Any) -> Iterator
     os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
     os.environ["KINERJA_REPORT_PNG"] = "1" if png else "0"
     try:
-        run = PipelineRun(load_settings(), generate_dataset(data_dir, **generate))
-        run.materialize()
-        yield run
+        pipeline = PipelineRun(load_settings(), generate_dataset(data_dir, **generate))
+        if run:
+            pipeline.materialize()
+        yield pipeline
     finally:
         for key, value in saved.items():
             if value is None:
