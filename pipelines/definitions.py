@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.analysis import fairness_assets, trend_assets
+from pipelines.automation import MARTS_FRESHNESS_CHECKS, SCHEDULES, SENSORS
 from pipelines.dbt import kinerja_dbt_assets
 from pipelines.publish_assets import build_publish_asset
 from pipelines.reports import assets as report_assets
@@ -32,8 +33,11 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     everything = [key for a in assets for key in a.keys]
     return dg.Definitions(
         assets=[*assets, build_publish_asset(everything)],
-        asset_checks=[c for m in (*SOURCE_MODULES, *ANALYSIS_MODULES) for c in m.asset_checks],
+        asset_checks=[c for m in (*SOURCE_MODULES, *ANALYSIS_MODULES) for c in m.asset_checks]
+        + MARTS_FRESHNESS_CHECKS,
         jobs=[materialize_all],
+        sensors=SENSORS,
+        schedules=SCHEDULES,
         resources=build_resources(settings or load_settings()),
         # DuckDB allows one writer process: run the steps in one process, one after another.
         executor=dg.in_process_executor,
