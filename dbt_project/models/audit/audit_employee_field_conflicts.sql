@@ -1,6 +1,11 @@
 -- Employee-periods whose employee-level fields (which repeat on every indicator row) disagree
 -- across the kept indicator rows: one row per employee-period x conflicting field. The name is
 -- compared through raw.assessments by lineage so it never leaves the raw schema.
+-- One pass counts distinct values of every field per employee-period; only the (few)
+-- conflicting employee-periods are then grouped again to list their values.
+{%- set fields = ['nama', 'kode_opd', 'nama_opd', 'unit_kerja', 'jabatan', 'jenis_jabatan',
+                  'golongan', 'rating_hasil_kerja', 'rating_perilaku', 'predikat',
+                  'penilai_key'] %}
 with rows as (
     select
         a.employee_key,
@@ -24,10 +29,27 @@ with rows as (
         on a.source_file = r.source_file and a.source_row = r.source_row
 ),
 
+counts as (
+    select
+        employee_key,
+        tahun,
+        periode,
+        {%- for f in fields %}
+        count(distinct coalesce({{ f }}, '<missing>')) as n_{{ f }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from rows
+    group by employee_key, tahun, periode
+),
+
+conflicting_rows as (
+    select r.*
+    from rows as r
+    inner join counts as c
+        on r.employee_key = c.employee_key and r.tahun = c.tahun and r.periode = c.periode
+    where {% for f in fields %}c.n_{{ f }} > 1{{ ' or ' if not loop.last }}{% endfor %}
+),
+
 fields as (
-    {%- set fields = ['nama', 'kode_opd', 'nama_opd', 'unit_kerja', 'jabatan', 'jenis_jabatan',
-                      'golongan', 'rating_hasil_kerja', 'rating_perilaku', 'predikat',
-                      'penilai_key'] %}
     {%- for f in fields %}
     select
         employee_key,
@@ -43,7 +65,7 @@ fields as (
         count(*) as n_indicator_rows,
         min(source_file) as source_file,
         min(source_row) as first_source_row
-    from rows
+    from conflicting_rows
     group by employee_key, tahun, periode
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
