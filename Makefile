@@ -33,8 +33,13 @@ browser:
 	       --no-install-recommends chromium >/dev/null; } \
 	  || echo "chromium is not installed: PNG export and browser tests will be skipped"
 
-$(DAGSTER_HOME):
-	mkdir -p $@
+# Dagster's instance: dagster.yaml (a run queue that starts one run at a time, since DuckDB
+# allows one writer) is copied into DAGSTER_HOME when missing there or changed here.
+$(DAGSTER_HOME): $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(@D)
+	cp dagster.yaml $@
 
 run: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
 	$(BIN)/kinerja run
@@ -44,6 +49,27 @@ test: $(STAMP) $(MANIFEST) browser
 
 ui: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# Seconds from `dagster dev` to HTTP 200 and to the code location loaded -> bench/ui_start.json.
+bench-ui: $(STAMP) $(MANIFEST)
+	$(BIN)/python bench/ui_start.py
+
+# dbt docs as one offline page. The catalog (column types, row counts) comes from the build
+# warehouse when a run has made one, else it is left empty; the manifest Dagster loads from
+# dbt_project/target/ is not touched.
+DOCS_DIR ?= dbt_project/target/docs
+docs: $(STAMP) $(MANIFEST)
+	@docs="$(abspath $(DOCS_DIR))"; mkdir -p "$$docs"; \
+	db=$$($(BIN)/python -c "from pipelines.settings import load_settings as s; print(s().build_warehouse)"); \
+	catalog=; if [ ! -f "$$db" ]; then \
+	  echo "no build warehouse at $$db (make run makes one): docs without a catalog"; \
+	  db="$$docs/empty.duckdb"; catalog=--empty-catalog; fi; \
+	status=0; (cd dbt_project && KINERJA_DBT_DATABASE="$$db" $(BIN)/dbt -q docs generate \
+	  --static $$catalog --target-path "$$docs" --profiles-dir .) || status=$$?; \
+	rm -f "$$docs"/empty.duckdb*; [ $$status = 0 ] || exit $$status; \
+	echo "dbt docs: open file://$$docs/static_index.html (one self-contained page, works offline)"
+
+.PHONY: bench-ui docs
 
 # Scale benchmark: 10k and 100k employees; BENCH_FULL=1 adds 1M (~25M indicator rows, long).
 bench: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
