@@ -12,6 +12,7 @@ from pipelines.reports import assets as report_assets
 from pipelines.resources import build_resources
 from pipelines.settings import Settings, load_settings
 from pipelines.sources import assessments, reference, surveys, training
+from pipelines.sources._ingest import FILES_SPEC
 
 SOURCE_MODULES = (reference, assessments, surveys, training)
 ANALYSIS_MODULES = (trend_assets, fairness_assets, report_assets)
@@ -32,7 +33,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     ]
     everything = [key for a in assets for key in a.keys]
     return dg.Definitions(
-        assets=[*assets, build_publish_asset(everything)],
+        assets=[*assets, FILES_SPEC, build_publish_asset(everything)],
         asset_checks=[c for m in (*SOURCE_MODULES, *ANALYSIS_MODULES) for c in m.asset_checks]
         + MARTS_FRESHNESS_CHECKS,
         jobs=[materialize_all],

@@ -742,6 +742,19 @@ class SourceDefinition:
     quarter: QuarterOf
 
 
+FILES_SPEC = dg.AssetSpec(
+    dg.AssetKey(["raw", "files"]),
+    deps=[dg.AssetKey(["raw", source]) for source in ("assessments", "surveys", "training")],
+    group_name="ingestion",
+    kinds={"duckdb"},
+    description=(
+        "Rows read, loaded and quarantined per export file and quarter, with the file's "
+        "sha256 and why a file was rejected whole. Written by each ingest asset in the same "
+        "transaction as its tables; dbt staging reads it to leave blocked quarters out."
+    ),
+)
+
+
 def max_quarantine_share() -> float:
     """KINERJA_MAX_QUARANTINE_SHARE (default 0.2): above it a quarter of a source blocks."""
     return float(os.environ.get("KINERJA_MAX_QUARANTINE_SHARE", "0.2"))
