@@ -85,3 +85,21 @@ def test_new_quarter_loads_alone_and_equals_a_full_rebuild(tmp_path: Path) -> No
 
         run.materialize()  # every quarter: dbt --full-refresh, every file read again
         assert table_checksums(run.settings.warehouse) == incremental
+
+
+@pytest.mark.parametrize("quarters", ["2019-01", "2025-10..2025-01", "2025-02"])
+def test_run_names_the_quarters_it_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quarters: str
+) -> None:
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+    from pipelines.partitions import QUARTERS
+
+    (tmp_path / "raw" / "assessments").mkdir(parents=True)
+    (tmp_path / "raw" / "assessments" / "a.csv").write_text("nip\n")
+    monkeypatch.setenv("KINERJA_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["run", "--quarters", quarters])
+    keys = QUARTERS.get_partition_keys()
+    assert result.exit_code == 1
+    assert f"quarters are {keys[0]} .. {keys[-1]} (first month of each)" in result.output
