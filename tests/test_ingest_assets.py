@@ -176,10 +176,10 @@ def test_quarter_runs_touch_only_their_quarter(
     assert result.success
     after_q2 = tables(warehouse)
     metadata = result.asset_materializations_for_node("ingest_assessments")[0].metadata
-    # b.csv holds only 2024-Q1 rows and did not change: not read. a.csv has an unplaced row
-    # (re-read every run), garbage.xlsx is unreadable (re-read every run), c_tw2.csv is new.
-    assert metadata["files_unchanged_not_read"].value == 1
-    assert metadata["rows_read"].value == 3  # c_tw2.csv's 2 rows + a.csv's blank line
+    # a.csv and b.csv hold only 2024-Q1 rows (and a.csv a blank line, in no quarter) and did
+    # not change; garbage.xlsx is as unreadable as before: not read. c_tw2.csv is new.
+    assert metadata["files_unchanged_not_read"].value == 3
+    assert metadata["rows_read"].value == 2
     q2 = date(2024, 4, 1)
     new_rows = sorted(set(after_q2["raw.assessments"]) - set(after_q1["raw.assessments"]))
     assert [(r[-4], r[-3], r[-1]) for r in new_rows] == [("raw/assessments/c_tw2.csv", 2, q2)]
@@ -196,3 +196,29 @@ def test_quarter_runs_touch_only_their_quarter(
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_deleted_file_leaves_with_the_runs_of_its_quarters(
+    data_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, warehouse = data_env
+    monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "1")
+    assert ingest(data_dir, warehouse).success
+    (data_dir / "raw/assessments/a.csv").unlink()
+
+    def rows_of_a() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as conn:
+            return conn.execute(
+                "SELECT 'raw', quarter FROM raw.assessments WHERE source_file LIKE '%a.csv' "
+                "UNION ALL SELECT 'quarantine', quarter FROM quarantine.assessments "
+                "WHERE source_file LIKE '%a.csv' UNION ALL SELECT 'files', quarter "
+                "FROM raw.files WHERE source_file LIKE '%a.csv' ORDER BY ALL"
+            ).fetchall()
+
+    # Another quarter's run drops a.csv's rows in no quarter (the blank line) at once; its
+    # 2024-Q1 rows go with the next 2024-Q1 run (the sensor launches it for a deleted file).
+    assert ingest(data_dir, warehouse, range_tags("2024-04", "2024-04")).success
+    q1 = date(2024, 1, 1)
+    assert rows_of_a() == [("files", q1), *[("quarantine", q1)] * 3, ("raw", q1)]
+    assert ingest(data_dir, warehouse, range_tags("2024-01", "2024-01")).success
+    assert rows_of_a() == []

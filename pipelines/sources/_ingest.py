@@ -490,12 +490,19 @@ class QuarterWindow:
         first, last_end = partition_window() or (date(1900, 1, 1), date(1900, 1, 1))
         return cls(first, last_end, first, last_end)
 
-    def sql(self) -> str:
-        """Rows this run replaces: its quarters and every unplaced row."""
+    @property
+    def is_everything(self) -> bool:
+        return (self.start, self.end) == (self.first, self.last_end)
+
+    def window_sql(self) -> str:
+        """Rows of this run's quarters: replaced whichever file they came from."""
+        return f"(quarter >= DATE '{self.start}' AND quarter < DATE '{self.end}')"
+
+    def unplaced_sql(self) -> str:
+        """Rows in no partition: replaced file by file, when their file is read again."""
         return (
-            f"(quarter >= DATE '{self.start}' AND quarter < DATE '{self.end}') "
-            f"OR quarter IS NULL OR quarter < DATE '{self.first}' "
-            f"OR quarter >= DATE '{self.last_end}'"
+            f"(quarter IS NULL OR quarter < DATE '{self.first}' "
+            f"OR quarter >= DATE '{self.last_end}')"
         )
 
     def label(self) -> str:
@@ -504,8 +511,13 @@ class QuarterWindow:
     def placed(self, quarter: date | None) -> bool:
         return quarter is not None and self.first <= quarter < self.last_end
 
-    def loads(self, quarter: date | None) -> bool:
-        return not self.placed(quarter) or self.start <= quarter < self.end  # type: ignore[operator]
+    def needs(self, quarter: date | None) -> bool:
+        """Must a file with rows in this quarter be read? Rows of the window, and rows of a
+        real quarter outside the partitions (it may have become one since); not rows whose
+        quarter cannot be read (same file, same result)."""
+        if quarter is None:
+            return False
+        return not self.placed(quarter) or self.start <= quarter < self.end
 
     def select_rows(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows of a file this run loads; an unplaced row gets its '*' reason."""
@@ -600,8 +612,9 @@ def _prepare_tables(conn, source: "SourceDefinition", empty: Validated) -> bool:
 
 
 def _unchanged_elsewhere(conn, source: str, window: QuarterWindow) -> Callable[[str, str], bool]:
-    """skip(source_file, sha256): the file was loaded before with this content and none of
-    its rows is in the window or unplaced, so reading it again would load nothing."""
+    """skip(source_file, sha256): the file was loaded before with this content and reading it
+    again would change nothing in the window. A run over every quarter reads every file (a
+    new kinerja version may read a file differently: that is how to apply it)."""
     recorded: dict[str, list[tuple[str, date | None]]] = {}
     for name, digest, quarter in conn.execute(
         "SELECT source_file, file_sha256, quarter FROM raw.files WHERE source = ?", [source]
@@ -610,7 +623,9 @@ def _unchanged_elsewhere(conn, source: str, window: QuarterWindow) -> Callable[[
 
     def skip(name: str, digest: str) -> bool:
         rows = recorded.get(name)
-        return bool(rows) and all(d == digest and not window.loads(q) for d, q in rows)
+        if window.is_everything or not rows:
+            return False
+        return all(d == digest and not window.needs(q) for d, q in rows)
 
     return skip
 
@@ -627,9 +642,9 @@ def load_source(
 ) -> SourceLoad:
     """Load the window's quarters of one source (default: every quarter), file by file,
     ``slice_rows`` rows at a time, in one transaction that first removes what it replaces
-    (the window's rows and every unplaced row). Memory holds one file's text and one slice's
-    validation. Validation is row by row, so slicing changes nothing in the result; files
-    go in source_file order and each slice comes out sorted."""
+    (the window's rows; the unplaced rows of each file read again, or gone). Memory holds
+    one file's text and one slice's validation. Validation is row by row, so slicing changes
+    nothing in the result; files go in source_file order and each slice comes out sorted."""
     window = window or QuarterWindow.everything()
     empty = source.validate(empty_source_frame(source.required, source.optional), known, key)
     files: list[FileRead] = []
@@ -652,14 +667,28 @@ def load_source(
     try:
         if _prepare_tables(conn, source, empty):
             window = QuarterWindow.everything()
-        for table in (f"raw.{source.name}", f"quarantine.{source.name}"):
-            conn.execute(f"DELETE FROM {table} WHERE {window.sql()}")
-        skip = _unchanged_elsewhere(conn, source.name, window)  # before its rows go
-        conn.execute(f"DELETE FROM raw.files WHERE source = ? AND ({window.sql()})", [source.name])
+        skip = _unchanged_elsewhere(conn, source.name, window)  # before rows go
+        present = [p.relative_to(data_dir).as_posix() for p in export_files(folder)]
+        for table in (f"raw.{source.name}", f"quarantine.{source.name}", "raw.files"):
+            mine = f"source = '{source.name}' AND " if table == "raw.files" else ""
+            conn.execute(f"DELETE FROM {table} WHERE {mine}{window.window_sql()}")
+            conn.execute(  # unplaced rows of files that are gone
+                f"DELETE FROM {table} WHERE {mine}{window.unplaced_sql()} "
+                "AND NOT list_contains(?, source_file)",
+                [present],
+            )
         for file, frame in iter_source_files(
             folder, data_dir, source.required, source.optional, source.quarter, skip
         ):
             files.append(file)
+            if not file.skipped:  # read again: its unplaced rows are replaced too
+                for table in (f"quarantine.{source.name}", "raw.files"):
+                    mine = f"source = '{source.name}' AND " if table == "raw.files" else ""
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE {mine}source_file = ? "
+                        f"AND {window.unplaced_sql()}",
+                        [file.source_file],
+                    )
             if frame is None:
                 continue
             frame = window.select_rows(frame)
@@ -675,8 +704,12 @@ def load_source(
         files_frame = _files_table(
             source.name,
             files,
-            pl.concat(read_counts) if read_counts else pl.DataFrame(schema=counts_schema),
-            pl.concat(loaded) if loaded else pl.DataFrame(schema=counts_schema),
+            pl.concat(read_counts)
+            if read_counts
+            else pl.DataFrame(schema={**counts_schema, "n_rows_read": pl.UInt32}),
+            pl.concat(loaded)
+            if loaded
+            else pl.DataFrame(schema={**counts_schema, "n_rows_loaded": pl.UInt32}),
             quarantine,
         )
         conn.register("incoming_files", files_frame.to_arrow())
