@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import QUARTERS, all_quarters_tags, range_tags
 from pipelines.sources import assessments, reference
+from pipelines.sources._ingest import SLICE_ROWS, load_source
 
 VALID = (
     "198503122010011001;Budi;OPD01;Dinas;Sekretariat;Analis;Pelaksana;III/a;2024;TW I;"
@@ -222,3 +223,36 @@ def test_a_deleted_file_leaves_with_the_runs_of_its_quarters(
     assert rows_of_a() == [("files", q1), *[("quarantine", q1)] * 3, ("raw", q1)]
     assert ingest(data_dir, warehouse, range_tags("2024-01", "2024-01")).success
     assert rows_of_a() == []
+
+
+def test_validating_in_slices_changes_nothing(tmp_path: Path, data_env: tuple[Path, Path]) -> None:
+    """load_source validates big files in slices: one-row slices give the same tables and the
+    same per-file counts as one slice."""
+    data_dir, warehouse = data_env
+    two_valid = [VALID, VALID.replace("IKI-1", "IKI-2")]
+    header = ";".join(assessments.COLUMNS)
+    (data_dir / "raw/assessments/c.csv").write_text("\n".join([header, *two_valid]) + "\n")
+    outcomes = []
+    for slice_rows in (1, SLICE_ROWS):
+        path = tmp_path / f"slices_{slice_rows}.duckdb"
+        with duckdb.connect(str(path)) as conn:
+            load = load_source(
+                conn,
+                assessments.definition,
+                data_dir / "raw" / "assessments",
+                data_dir,
+                {"OPD01", "OPD02"},
+                b"fixture-key",
+                slice_rows=slice_rows,
+            )
+            outcomes.append(
+                (
+                    load.files_frame.rows(),
+                    conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").fetchall(),
+                    conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").fetchall(),
+                )
+            )
+    assert outcomes[0] == outcomes[1]
+    files = {(r[1], r[2]): r[4:7] for r in outcomes[0][0]}
+    assert files[("raw/assessments/a.csv", date(2024, 1, 1))] == (4, 1, 3)
+    assert files[("raw/assessments/c.csv", date(2024, 1, 1))] == (2, 2, 0)

@@ -454,6 +454,8 @@ def _files_table(
         .group_by(FILE_QUARTER)
         .agg(n_rows_quarantined=pl.len())
     )
+    # A file validated in several slices reports its loaded rows once per slice: add them up.
+    loaded = loaded.group_by(FILE_QUARTER).agg(pl.col("n_rows_loaded").sum())
     counted = read_counts.join(loaded, on=FILE_QUARTER, how="left", nulls_equal=True).join(
         quarantined, on=FILE_QUARTER, how="left", nulls_equal=True
     )
