@@ -538,7 +538,10 @@ class QuarterWindow:
                 "it has"
             )
         )
-        return frame.filter(in_window | ~placed).with_columns(
+        keep = frame.select((in_window | ~placed).alias("keep")).get_column("keep")
+        if not keep.all():  # a run over every quarter keeps all: no copy of a huge file
+            frame = frame.filter(keep)
+        return frame.with_columns(
             pl.when(quarter.is_not_null() & ~placed & pl.col(ROW_PROBLEM).is_null())
             .then(unplaced_reason)
             .otherwise(pl.col(ROW_PROBLEM))
