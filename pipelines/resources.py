@@ -21,7 +21,7 @@ DEFAULT_MEMORY_SHARE = 0.3
 def duckdb_config(settings: Settings) -> dict[str, str]:
     """DuckDB memory_limit and threads (ingestion and dbt) and temp_directory (ingestion).
 
-    KINERJA_DUCKDB_MEMORY_LIMIT (e.g. '4GB'; default 60% of RAM), KINERJA_DUCKDB_THREADS
+    KINERJA_DUCKDB_MEMORY_LIMIT (e.g. '4GB'; default 30% of RAM), KINERJA_DUCKDB_THREADS
     (default: every core) and KINERJA_DUCKDB_TEMP_DIR (default: beside the build warehouse,
     so spilling large joins never fills /tmp). dbt spills to DuckDB's default, also beside
     the build warehouse (see dbt_project/profiles.yml for why it cannot be set there)."""
