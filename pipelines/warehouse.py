@@ -3,10 +3,23 @@ never sees half of a set of related tables and a re-run leaves no duplicates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import duckdb
 import polars as pl
+
+
+@contextmanager
+def registered(
+    conn: duckdb.DuckDBPyConnection, frame: pl.DataFrame, name: str = "incoming_frame"
+) -> Iterator[str]:
+    """The frame as a view named `name` (handed over through Arrow) for as long as needed."""
+    conn.register(name, frame.to_arrow())
+    try:
+        yield name
+    finally:
+        conn.unregister(name)
 
 
 def replace_tables(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame]) -> None:
@@ -16,13 +29,8 @@ def replace_tables(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.Data
         for qualified, frame in tables.items():
             schema, _, name = qualified.partition(".")
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            conn.register("incoming_frame", frame.to_arrow())
-            try:
-                conn.execute(
-                    f'CREATE OR REPLACE TABLE "{schema}"."{name}" AS SELECT * FROM incoming_frame'
-                )
-            finally:
-                conn.unregister("incoming_frame")
+            with registered(conn, frame) as view:
+                conn.execute(f'CREATE OR REPLACE TABLE "{schema}"."{name}" AS SELECT * FROM {view}')
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

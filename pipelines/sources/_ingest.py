@@ -32,6 +32,7 @@ from pipelines.partitions import label as quarter_label
 from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, read_export
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
+from pipelines.warehouse import registered
 
 ROW = "_row"
 # Reader-level problem of one row (values beyond the header), quarantined with column '*'.
@@ -604,11 +605,8 @@ def _prepare_tables(conn, source: "SourceDefinition", empty: Validated) -> bool:
         (f"raw.{source.name}", empty.valid),
         (f"quarantine.{source.name}", empty.quarantine),
     ):
-        conn.register("empty_frame", frame.to_arrow())
-        try:
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty_frame")
-        finally:
-            conn.unregister("empty_frame")
+        with registered(conn, frame) as view:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {view}")
     if rebuilt:
         conn.execute("DELETE FROM raw.files WHERE source = ?", [source.name])
         conn.execute(f"DELETE FROM raw.{source.name}")
@@ -662,11 +660,8 @@ def load_source(
             (f"raw.{source.name}", result.valid),
             (f"quarantine.{source.name}", result.quarantine),
         ):
-            conn.register("incoming_slice", frame.to_arrow())
-            try:
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_slice")
-            finally:
-                conn.unregister("incoming_slice")
+            with registered(conn, frame) as view:
+                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
 
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -717,11 +712,8 @@ def load_source(
             else pl.DataFrame(schema={**counts_schema, "n_rows_loaded": pl.UInt32}),
             quarantine,
         )
-        conn.register("incoming_files", files_frame.to_arrow())
-        try:
-            conn.execute("INSERT INTO raw.files BY NAME SELECT * FROM incoming_files")
-        finally:
-            conn.unregister("incoming_files")
+        with registered(conn, files_frame) as view:
+            conn.execute(f"INSERT INTO raw.files BY NAME SELECT * FROM {view}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
