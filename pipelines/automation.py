@@ -20,7 +20,7 @@ import json
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -265,11 +265,7 @@ def raw_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 
 def ended_quarter(day: date) -> str:
     """Partition key of the quarter before the one ``day`` is in."""
-    start = quarter_start(day)
-    previous = (
-        date(start.year - 1, 10, 1) if start.month == 1 else start.replace(month=start.month - 3)
-    )
-    return key_of(previous)
+    return key_of(quarter_start(quarter_start(day) - timedelta(days=1)))
 
 
 @dg.schedule(

@@ -30,6 +30,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.partitions import QUARTERS, partition_window
 from pipelines.partitions import label as quarter_label
 from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, read_export
+from pipelines.rules.parsing import parse_date
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
 from pipelines.warehouse import registered
@@ -195,6 +196,16 @@ def _source_frame(
         pl.lit(digest).alias("file_sha256"),
         pl.lit(quarters, dtype=pl.Date).alias("quarter"),
     )
+
+
+def quarter_of_date(column: str) -> QuarterOf:
+    """A source whose rows are dated by one date column: the quarter of that date."""
+
+    def quarter(frame: pl.DataFrame) -> pl.Series:
+        day = parse_date(pl.col(column), column).value
+        return quarter_of_columns(frame, [column], day.dt.year(), day.dt.quarter())
+
+    return quarter
 
 
 def quarter_of_columns(

@@ -21,7 +21,7 @@ from pipelines.sources._ingest import (
     build_source_assets,
     failures_from_reasons,
     per_distinct,
-    quarter_of_columns,
+    quarter_of_date,
     split_valid,
     with_row_ids,
 )
@@ -125,18 +125,12 @@ def _suffixed(answer: str) -> dict[str, str]:
     return {"value": answer, "invalid": f"{answer}_invalid"}
 
 
-def survey_quarter(frame: pl.DataFrame) -> pl.Series:
-    """The quarter of tanggal; null when it cannot be read."""
-    day = parsing.parse_date(pl.col("tanggal"), "tanggal").value
-    return quarter_of_columns(frame, ["tanggal"], day.dt.year(), day.dt.quarter())
-
-
 definition = SourceDefinition(
     name=SOURCE,
     required=REQUIRED,
     optional=OPTIONAL,
     validate=validate_surveys,
-    quarter=survey_quarter,
+    quarter=quarter_of_date("tanggal"),
     description=(
         "Valid SKM survey responses from data/raw/surveys: answers u1..u9 in 1..4 (others "
         "nulled and counted in n_invalid_answers), with file lineage."

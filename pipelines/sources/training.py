@@ -17,7 +17,7 @@ from pipelines.sources._ingest import (
     build_source_assets,
     failures_from_reasons,
     per_distinct,
-    quarter_of_columns,
+    quarter_of_date,
     split_valid,
     with_row_ids,
 )
@@ -124,18 +124,12 @@ def validate_training(
     )
 
 
-def training_quarter(frame: pl.DataFrame) -> pl.Series:
-    """The quarter of tanggal_mulai; null when it cannot be read."""
-    day = parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai").value
-    return quarter_of_columns(frame, ["tanggal_mulai"], day.dt.year(), day.dt.quarter())
-
-
 definition = SourceDefinition(
     name=SOURCE,
     required=REQUIRED,
     optional=OPTIONAL,
     validate=validate_training,
-    quarter=training_quarter,
+    quarter=quarter_of_date("tanggal_mulai"),
     description=(
         "Valid training records from data/raw/training: dates, JP and certificate flag "
         "typed, employee_key pseudonym, with file lineage."
