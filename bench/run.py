@@ -183,6 +183,17 @@ def raw_bytes(data_dir: Path) -> int:
     return sum(p.stat().st_size for p in (data_dir / "raw").rglob("*") if p.is_file())
 
 
+def run_script(
+    script: str, name: str, data: Path, work: Path, env: dict[str, str]
+) -> tuple[float, TreeSampler, dict]:
+    """A reference script `script DATA OUT_JSON` measured like the pipeline; its JSON."""
+    out = work / f"{name}.json"
+    wall, sampler = run_measured(
+        [sys.executable, str(BENCH_DIR / script), str(data), str(out)], env, work / f"{name}.log"
+    )
+    return wall, sampler, json.loads(out.read_text())
+
+
 def bench_size(employees: int, work: Path, run_baseline: bool) -> dict:
     py = sys.executable
     shutil.rmtree(work, ignore_errors=True)
@@ -202,13 +213,7 @@ def bench_size(employees: int, work: Path, run_baseline: bool) -> dict:
     result["raw_bytes"] = raw_bytes(data)
 
     print(f"[{employees:,}] floor (DuckDB alone) …", flush=True)
-    floor_json = work / "floor.json"
-    wall, sampler = run_measured(
-        [py, str(BENCH_DIR / "floor_duckdb.py"), str(data), str(floor_json)],
-        env,
-        work / "floor.log",
-    )
-    floor = json.loads(floor_json.read_text())
+    wall, sampler, floor = run_script("floor_duckdb.py", "floor", data, work, env)
     result["floor"] = {
         "wall_s": floor["wall_s"],
         "process_wall_s": wall,
@@ -252,13 +257,7 @@ def bench_size(employees: int, work: Path, run_baseline: bool) -> dict:
 
     if run_baseline:
         print(f"[{employees:,}] baseline (plain pandas) …", flush=True)
-        base_json = work / "baseline.json"
-        wall, sampler = run_measured(
-            [py, str(BENCH_DIR / "baseline_pandas.py"), str(data), str(base_json)],
-            env,
-            work / "baseline.log",
-        )
-        base = json.loads(base_json.read_text())
+        wall, sampler, base = run_script("baseline_pandas.py", "baseline", data, work, env)
         result["baseline_pandas"] = {
             **base,
             "process_wall_s": wall,
