@@ -17,7 +17,6 @@ import os
 from datetime import date, datetime
 
 import dagster as dg
-import polars as pl
 
 KEY_FORMAT = "%Y-%m"
 DEFAULT_FIRST_QUARTER = "2023-01"
@@ -61,11 +60,6 @@ def date_of(key: str) -> date:
 def label(quarter: date) -> str:
     """'2024-Q2': how people write quarters, used in messages."""
     return f"{quarter.year}-Q{(quarter.month - 1) // 3 + 1}"
-
-
-def quarter_expr(day: pl.Expr) -> pl.Expr:
-    """First day of the quarter of a Date expression."""
-    return pl.date(day.dt.year(), (day.dt.quarter() - 1) * 3 + 1, 1)
 
 
 def partition_window(
