@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pipelines.settings import SOURCES, Settings, load_settings
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def _raw_is_empty(raw_dir: Path) -> bool:
@@ -67,13 +71,9 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
         click.echo(f"{settings.raw_dir} is empty: generating the sample exports")
         generate_dataset(settings.data_dir)
 
-    import dagster as dg
-
     from pipelines.definitions import build_defs
     from pipelines.partitions import QUARTERS, range_tags
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    job = build_defs(settings).resolve_job_def("materialize_all")
     keys = QUARTERS.get_partition_keys()
     first, _, last = (quarters or f"{keys[0]}..{keys[-1]}").partition("..")
     last = last or first
@@ -83,9 +83,10 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
             f"--quarters {quarters}: quarters are {keys[0]} .. {keys[-1]} (first month of each)"
         )
     count = keys.index(last) - keys.index(first) + 1
+    job = build_defs(settings).resolve_job_def("materialize_all")
     click.echo(f"materializing quarters {first} .. {last} ({count}) in one run")
     result = job.execute_in_process(
-        instance=instance,
+        instance=_instance(),
         raise_on_error=False,
         tags=range_tags(first, last),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
@@ -109,6 +110,18 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
         click.echo(f"\n{len(failed_checks)} asset checks did not pass:")
         for check in failed_checks:
             click.echo(f"  - {check.asset_key.to_user_string()}: {check.check_name}")
+
+
+def _instance() -> dg.DagsterInstance | None:
+    """The DAGSTER_HOME instance, so runs show in the UI; created when the directory is
+    missing (a fresh clone before `make ui`). Without DAGSTER_HOME: an ephemeral one."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return None
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
 @main.command("export-quarantine")

@@ -99,7 +99,21 @@ def test_run_names_the_quarters_it_accepts(
     (tmp_path / "raw" / "assessments").mkdir(parents=True)
     (tmp_path / "raw" / "assessments" / "a.csv").write_text("nip\n")
     monkeypatch.setenv("KINERJA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "no_such_home"))
     result = CliRunner().invoke(main, ["run", "--quarters", quarters])
     keys = QUARTERS.get_partition_keys()
     assert result.exit_code == 1
     assert f"quarters are {keys[0]} .. {keys[-1]} (first month of each)" in result.output
+
+
+def test_run_makes_a_missing_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI runs `make test` in a fresh clone where `make ui` never made DAGSTER_HOME."""
+    from pipelines.cli import _instance
+
+    home = tmp_path / "fresh" / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = _instance()
+    assert home.is_dir()
+    assert instance is not None and Path(instance.root_directory) == home
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert _instance() is None
