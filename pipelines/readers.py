@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import fastexcel
 import polars as pl
@@ -32,6 +34,11 @@ _EXCEL_EXACT_LIMIT = 1e15
 _MAX_FIELDS = 16_384
 # Share of control characters / undecodable bytes above which a "CSV" is binary data.
 _MAX_BINARY_SHARE = 0.02
+# A CSV larger than this is read in blocks of about this size, each cut at a line end outside
+# quotes: parsing a block peaks at ~6x its size, so memory holds one block, not the file.
+BLOCK_BYTES = int(float(os.environ.get("KINERJA_READ_BLOCK_MB", "128")) * 2**20)
+# How far back from a block's end to look for a line end outside quotes before reading on.
+_CUT_SEARCH_LINES = 10_000
 
 
 class ExportReadError(Exception):
@@ -53,12 +60,47 @@ def read_export(
     columns are dropped. Raises ExportReadError naming the file (``display_name`` or the
     path) and, for missing columns, the missing column names.
     """
+    frames = list(iter_export(path, required_columns, display_name))
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal")
+
+
+def iter_export(
+    path: Path,
+    required_columns: Sequence[str] = (),
+    display_name: str | None = None,
+    block_bytes: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """The rows of ``read_export`` in consecutive frames, one per block of a large CSV (one
+    frame for anything else; default size ``BLOCK_BYTES``). A block may lack a column that only other blocks have values
+    in (values beyond the header). ExportReadError may come after frames were yielded: the
+    file is then rejected whole, so a caller must be ready to undo what it took from it."""
     name = display_name or str(path)
+    block_bytes = block_bytes or BLOCK_BYTES
+    held: pl.DataFrame | None = None  # blank rows after the last value so far
+    seen_data = False
+    for grid in _grids(path, name, block_bytes):
+        body, blank_tail = _split_blank_tail(_to_export_frame(grid, name, required_columns))
+        if body.height:
+            if held is not None and held.height:
+                yield held  # blank lines between values stay rows (with their line numbers)
+            yield body
+            seen_data, held = True, blank_tail
+        else:
+            held = blank_tail if held is None else pl.concat([held, blank_tail], how="diagonal")
+    if not seen_data:
+        raise ExportReadError(f"{name}: has a header row but no data rows")
+
+
+def _grids(path: Path, name: str, block_bytes: int) -> Iterator[pl.DataFrame]:
+    """Header-less text grids with ``source_row``; the first grid's row 0 is the header, and
+    every later grid (a block of a large CSV) starts with a copy of it."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        grid = _read_xlsx_grid(path, name)
+        yield _read_xlsx_grid(path, name)
+    elif path.stat().st_size <= block_bytes:
+        yield _read_csv_grid(path.read_bytes(), name)
     else:
-        grid = _read_csv_grid(path.read_bytes(), name)
-    return _to_export_frame(grid, name, required_columns)
+        with path.open("rb") as handle:
+            yield from _csv_block_grids(handle, name, block_bytes)
 
 
 def _read_csv_grid(raw: bytes, name: str) -> pl.DataFrame:
@@ -67,6 +109,19 @@ def _read_csv_grid(raw: bytes, name: str) -> pl.DataFrame:
     Every line is given as many columns as the widest line, so that values beyond the
     header are kept (as columns with an empty header) instead of being cut off silently.
     """
+    data = _as_utf8(raw)
+    separator = _sniff(raw, data, name)
+    try:
+        return _polars_grid(data, separator, _max_fields(data, separator, name))
+    except pl.exceptions.PolarsError:
+        # Polars refuses stray quotes inside unquoted values ('5" disk'); the csv module
+        # accepts them as text and, in strict mode, names the line of a real defect.
+        return _csv_module_grid(data, separator, name)
+
+
+def _sniff(raw: bytes, data: bytes, name: str) -> str:
+    """The separator, after rejecting files that are empty or not text, judged by the start
+    of ``raw`` and of ``data`` (``raw`` or its beginning as UTF-8)."""
     if not raw.strip():
         raise ExportReadError(f"{name}: the file is empty")
     if b"\x00" in raw[:_SNIFF_BYTES]:
@@ -74,30 +129,124 @@ def _read_csv_grid(raw: bytes, name: str) -> pl.DataFrame:
             f"{name}: not a text (CSV) file: it contains NUL bytes (binary data, or a UTF-16 "
             "'Unicode text' export; save it as CSV UTF-8 instead)"
         )
-    data = _as_utf8(raw)
     text_sample = data[:_SNIFF_BYTES].decode("utf-8", errors="replace")
     _reject_binary(text_sample, name)
-    separator = _detect_separator(text_sample)
-    width = _max_fields(data, separator, name)
-    try:
-        grid = _polars_grid(data, separator, width)
-    except pl.exceptions.PolarsError:
-        # Polars refuses stray quotes inside unquoted values ('Dinas "A" Kota'); the csv
-        # module accepts them as text and, in strict mode, names the line of a real defect.
-        grid = _csv_module_grid(data, separator, name)
-    return grid
+    return _detect_separator(text_sample)
+
+
+def _csv_block_grids(handle: BinaryIO, name: str, block_bytes: int) -> Iterator[pl.DataFrame]:
+    """A large CSV block by block, each parsed like a whole file behind a copy of the header
+    line, its ``source_row`` shifted to the block's place in the file.
+
+    Blocks are cut where the quotes seen so far are balanced, which is outside any quoted
+    value in well-formed CSV. A block polars refuses goes to the csv module, as a whole file
+    would; if the csv module finds the block ending inside quotes, a stray quote misled the
+    cut, and the rest of the file is parsed as one, exactly as a file read whole."""
+    blocks = _RecordBlocks(handle, block_bytes)
+    first = blocks.first()
+    header_end = _first_record_end(first)
+    if header_end is None:  # no complete header line in a whole block: not cut
+        yield _read_csv_grid(first + blocks.rest(), name)
+        return
+    separator = _sniff(first, _as_utf8(first[: header_end + _SNIFF_BYTES]), name)
+    header = first[:header_end]
+    header_lines = header.count(b"\n")
+    for block, first_line in blocks:
+        shift = 0 if first_line == 1 else first_line - 1 - header_lines
+        data = _as_utf8(block if first_line == 1 else header + block)
+        width = _max_fields(data, separator, name, shift)
+        try:
+            yield _shifted(_polars_grid(data, separator, width), shift)
+            continue
+        except pl.exceptions.PolarsError:
+            pass
+        try:  # a wide multi-line record or a stray quote: the csv module takes the block
+            yield _shifted(_csv_module_grid(data, separator, name, shift), shift)
+        except ExportReadError:  # it ends inside quotes: the cut trusted a stray quote
+            data = _as_utf8((block if first_line == 1 else header + block) + blocks.rest())
+            yield _shifted(_csv_module_grid(data, separator, name, shift), shift)
+            return
+
+
+def _shifted(grid: pl.DataFrame, lines: int) -> pl.DataFrame:
+    return grid.with_columns(pl.col(SOURCE_ROW) + lines) if lines else grid
+
+
+class _RecordBlocks:
+    """Consecutive blocks of a CSV of about ``size`` bytes, each ending at a line end where
+    the quotes before it are balanced, with the file line number each block starts on."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self._handle, self._size = handle, size
+        self._pending = b""
+        self._line = 1
+        self._first: bytes | None = None
+
+    def first(self) -> bytes:
+        """The bytes of the first block-sized read (kept for the iteration)."""
+        if self._first is None:
+            self._first = self._handle.read(self._size)
+        return self._first
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        self._pending = self.first()
+        while self._pending:
+            more = self._handle.read(self._size)
+            cut = _last_record_end(self._pending) if more else len(self._pending)
+            if cut is None:  # no balanced line end near the end: read on
+                self._pending += more
+                continue
+            block, self._pending = self._pending[:cut], self._pending[cut:] + more
+            start = self._line
+            self._line += block.count(b"\n")
+            yield block, start
+
+    def rest(self) -> bytes:
+        """Everything after the last block yielded."""
+        rest = self._pending + self._handle.read()
+        self._pending = b""
+        return rest
+
+
+def _first_record_end(data: bytes) -> int | None:
+    """Offset just past the first line end with balanced quotes before it (the header's end)."""
+    position = data.find(b"\n")
+    while position >= 0:
+        if data.count(b'"', 0, position) % 2 == 0:
+            return position + 1
+        position = data.find(b"\n", position + 1)
+    return None
+
+
+def _last_record_end(data: bytes) -> int | None:
+    """Offset just past the last line end with balanced quotes before it, looking back at most
+    ``_CUT_SEARCH_LINES`` lines (None: read on and cut later)."""
+    quotes = data.count(b'"')
+    end = len(data)
+    position = data.rfind(b"\n")
+    for _ in range(_CUT_SEARCH_LINES):
+        if position < 0:
+            return None
+        quotes -= data.count(b'"', position + 1, end)
+        if quotes % 2 == 0:
+            return position + 1
+        end = position + 1
+        position = data.rfind(b"\n", 0, position)
+    return None
 
 
 def _polars_grid(data: bytes, separator: str, width: int) -> pl.DataFrame:
     # A synthetic first line of ``width`` empty fields fixes the column count: polars takes
-    # it from the first line and truncates longer lines without a word.
+    # it from the first line. ``width`` counts the fields of the widest line; a record over
+    # several lines can hold more, and polars then refuses the file (rather than truncate
+    # it) and the csv module reads it.
     widening = (separator * (width - 1) + "\n").encode("utf-8")
     grid = pl.read_csv(
         io.BytesIO(widening + data),
         separator=separator,
         has_header=False,
         infer_schema=False,
-        truncate_ragged_lines=True,
+        truncate_ragged_lines=False,
         quote_char='"',
     ).slice(1)
     record = pl.int_range(pl.len(), dtype=pl.Int32)
@@ -118,8 +267,9 @@ def _polars_grid(data: bytes, separator: str, width: int) -> pl.DataFrame:
     return grid.with_columns(line.alias(SOURCE_ROW))
 
 
-def _csv_module_grid(data: bytes, separator: str, name: str) -> pl.DataFrame:
-    """The same grid through the csv module (slower, more lenient, names the bad line)."""
+def _csv_module_grid(data: bytes, separator: str, name: str, line_shift: int = 0) -> pl.DataFrame:
+    """The same grid through the csv module (slower, more lenient, names the bad line);
+    ``line_shift`` places a block's line numbers in its file, for the message."""
     text = data.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows: list[list[str]] = []
@@ -132,7 +282,7 @@ def _csv_module_grid(data: bytes, separator: str, name: str) -> pl.DataFrame:
             previous_end = reader.line_num
     except csv.Error as error:
         raise ExportReadError(
-            f"{name}: cannot be parsed as CSV at line {previous_end + 1} ({error}; "
+            f"{name}: cannot be parsed as CSV at line {previous_end + 1 + line_shift} ({error}; "
             'a quote (") opened and not closed?)'
         ) from None
     width = max((len(row) for row in rows), default=1)
@@ -143,7 +293,7 @@ def _csv_module_grid(data: bytes, separator: str, name: str) -> pl.DataFrame:
     return grid.with_columns(pl.Series(SOURCE_ROW, lines, dtype=pl.Int32))
 
 
-def _max_fields(data: bytes, separator: str, name: str) -> int:
+def _max_fields(data: bytes, separator: str, name: str, line_shift: int = 0) -> int:
     """Upper bound of the fields on any line (separators inside quotes count too).
 
     Counted by polars over the lines (no Python loop over millions of lines); the line
@@ -152,7 +302,7 @@ def _max_fields(data: bytes, separator: str, name: str) -> int:
     if widest > _MAX_FIELDS:
         sep = separator.encode("utf-8")
         counts = [line.count(sep) for line in data.split(b"\n")]
-        line = counts.index(widest - 1) + 1
+        line = counts.index(widest - 1) + 1 + line_shift
         raise ExportReadError(
             f"{name}: line {line} has {widest} fields separated by '{separator}', more than "
             f"the {_MAX_FIELDS} an export can have"
@@ -286,7 +436,8 @@ def _read_xlsx_grid(path: Path, name: str) -> pl.DataFrame:
 def _to_export_frame(
     grid: pl.DataFrame, name: str, required_columns: Sequence[str]
 ) -> pl.DataFrame:
-    """Grid (header in row 0) -> trimmed text frame with canonical headers.
+    """Grid (header in row 0) -> trimmed text frame with canonical headers; trailing blank
+    rows are left for the caller (a block's blank tail may be followed by more rows).
 
     Values to the right of the last header cell (a row with more fields than the header)
     come out as columns ``EXTRA_PREFIX<n>`` (n = 1-based column position), so the caller can
@@ -319,12 +470,18 @@ def _to_export_frame(
             f"{name}: missing required column(s): {', '.join(missing)} (found: {shown or 'none'})"
         )
 
-    frame = body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW])
-    has_value = pl.any_horizontal(pl.col(header).is_not_null() for header in names)
-    last = frame.select(has_value.arg_true().max()).item() if names else None
-    if last is None:
-        raise ExportReadError(f"{name}: has a header row but no data rows")
-    return frame.head(last + 1)
+    return body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW])
+
+
+def _split_blank_tail(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows up to the last one holding a value, the blank rows after it)."""
+    names = [c for c in frame.columns if c != SOURCE_ROW]
+    if not names:
+        return frame.clear(), frame
+    has_value = pl.any_horizontal(pl.col(c).is_not_null() for c in names)
+    last = frame.select(has_value.arg_true().max()).item()
+    kept = 0 if last is None else last + 1
+    return frame.head(kept), frame.slice(kept)
 
 
 def _reject_duplicates(names: list[str], positions: list[int], name: str) -> None:

@@ -323,14 +323,16 @@ def test_unexpected_reader_failure_rejects_that_file_only(
 ) -> None:
     # Whatever a reader raises on hostile bytes, that file is rejected with the error and
     # the folder still loads.
-    real_read = _ingest.read_export
+    real_read = _ingest.iter_export
 
     def fragile(path: Path, *args, **kwargs):
-        if path.name == "sql_quotes.csv":
+        blocks = real_read(path, *args, **kwargs)
+        if path.name == "sql_quotes.csv":  # fails after its first block was taken
+            yield next(blocks)
             raise RuntimeError("reader bug")
-        return real_read(path, *args, **kwargs)
+        yield from blocks
 
-    monkeypatch.setattr(_ingest, "read_export", fragile)
+    monkeypatch.setattr(_ingest, "iter_export", fragile)
     outcome = ingest(tmp_path, "sql_quotes.csv")
     assert outcome.files["sql_quotes.csv"]["error"] == (
         f"{SOURCE_DIR}/sql_quotes.csv: could not be read (RuntimeError: reader bug)"

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from pipelines import readers
 from pipelines.partitions import QUARTERS, all_quarters_tags, range_tags
 from pipelines.sources import assessments, reference
 from pipelines.sources._ingest import SLICE_ROWS, load_source
@@ -225,34 +226,67 @@ def test_a_deleted_file_leaves_with_the_runs_of_its_quarters(
     assert rows_of_a() == []
 
 
-def test_validating_in_slices_changes_nothing(tmp_path: Path, data_env: tuple[Path, Path]) -> None:
-    """load_source validates big files in slices: one-row slices give the same tables and the
-    same per-file counts as one slice."""
+def _load_tables(path: Path, data_dir: Path, slice_rows: int = SLICE_ROWS) -> tuple:
+    """load_source into a new warehouse: raw.files rows, raw and quarantine tables."""
+    with duckdb.connect(str(path)) as conn:
+        load = load_source(
+            conn,
+            assessments.definition,
+            data_dir / "raw" / "assessments",
+            data_dir,
+            {"OPD01", "OPD02"},
+            b"fixture-key",
+            slice_rows=slice_rows,
+        )
+        return (
+            load.files_frame.rows(),
+            conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").fetchall(),
+            conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").fetchall(),
+        )
+
+
+@pytest.mark.parametrize(("slice_rows", "block_bytes"), [(1, None), (SLICE_ROWS, 300)])
+def test_validating_in_slices_and_reading_in_blocks_change_nothing(
+    tmp_path: Path,
+    data_env: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    slice_rows: int,
+    block_bytes: int | None,
+) -> None:
+    """load_source validates big files in slices and reads them in blocks: one-row slices,
+    and blocks of ~one row (300 bytes), give the same tables and per-file counts as one."""
     data_dir, warehouse = data_env
     two_valid = [VALID, VALID.replace("IKI-1", "IKI-2")]
     header = ";".join(assessments.COLUMNS)
     (data_dir / "raw/assessments/c.csv").write_text("\n".join([header, *two_valid]) + "\n")
-    outcomes = []
-    for slice_rows in (1, SLICE_ROWS):
-        path = tmp_path / f"slices_{slice_rows}.duckdb"
-        with duckdb.connect(str(path)) as conn:
-            load = load_source(
-                conn,
-                assessments.definition,
-                data_dir / "raw" / "assessments",
-                data_dir,
-                {"OPD01", "OPD02"},
-                b"fixture-key",
-                slice_rows=slice_rows,
-            )
-            outcomes.append(
-                (
-                    load.files_frame.rows(),
-                    conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").fetchall(),
-                    conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").fetchall(),
-                )
-            )
+    whole = _load_tables(tmp_path / "whole.duckdb", data_dir)
+    if block_bytes:
+        monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+    outcomes = [whole, _load_tables(tmp_path / "parts.duckdb", data_dir, slice_rows)]
     assert outcomes[0] == outcomes[1]
     files = {(r[1], r[2]): r[4:7] for r in outcomes[0][0]}
     assert files[("raw/assessments/a.csv", date(2024, 1, 1))] == (4, 1, 3)
     assert files[("raw/assessments/c.csv", date(2024, 1, 1))] == (2, 2, 0)
+
+
+def test_a_file_failing_in_a_late_block_is_taken_back_whole(
+    tmp_path: Path, data_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of a file already went into the warehouse when a later block turns out to be
+    broken (a quote never closed on line 6): none of its rows stays, raw.files says why, and
+    the other files load as before."""
+    data_dir, _ = data_env
+    header = ";".join(assessments.COLUMNS)
+    rows = [VALID.replace("IKI-1", f"IKI-{i}") for i in range(1, 5)]
+    late = "\n".join([header, *rows, VALID.replace("Laporan", '"Laporan')]) + "\n"
+    (data_dir / "raw/assessments/late.csv").write_text(late)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 300)
+    files, raw_rows, quarantined = _load_tables(tmp_path / "late.duckdb", data_dir)
+    late_files = [r for r in files if r[1] == "raw/assessments/late.csv"]
+    assert len(late_files) == 1
+    assert late_files[0][4:7] == (0, 0, 0)
+    assert "late.csv: cannot be parsed as CSV at line 6" in late_files[0][7]
+    assert not [r for r in raw_rows + quarantined if "late.csv" in str(r)]
+    # a.csv (5 rows, a blank one included) and b.csv (1 row) as in the other tests
+    assert sum(r[4] for r in files) == 6
+    assert len(raw_rows) == 2

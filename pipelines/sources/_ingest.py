@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -29,7 +29,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import QUARTERS, partition_window
 from pipelines.partitions import label as quarter_label
-from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, read_export
+from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, iter_export
 from pipelines.rules.parsing import parse_date
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
@@ -119,10 +119,17 @@ def read_source(
     its error and contributes no row (one bad file must not hide the others)."""
     frames: list[pl.DataFrame] = []
     files: list[FileRead] = []
-    for file, frame in iter_source_files(folder, data_dir, required, optional, quarter):
-        files.append(file)
-        if frame is not None:
-            frames.append(frame)
+    for file, blocks in iter_source_files(folder, data_dir, required, optional, quarter):
+        if blocks is None:
+            files.append(file)
+            continue
+        try:
+            read = list(blocks)
+        except ExportReadError as error:
+            files.append(replace(file, error=str(error)))
+            continue
+        files.append(replace(file, n_rows=sum(block.height for block in read)))
+        frames.extend(read)
     frame = pl.concat(frames) if frames else empty_source_frame(required, optional)
     return SourceRead(frame, files)
 
@@ -144,10 +151,11 @@ def iter_source_files(
     optional: Sequence[str],
     quarter: QuarterOf | None = None,
     skip: Callable[[str, str], bool] | None = None,
-) -> Iterator[tuple[FileRead, pl.DataFrame | None]]:
-    """Each export of a folder in source_file order, read one at a time: its FileRead and
-    its frame (None when the file is rejected whole, with the reason in FileRead.error, or
-    when ``skip(source_file, sha256)`` says it need not be read)."""
+) -> Iterator[tuple[FileRead, Iterator[pl.DataFrame] | None]]:
+    """Each export of a folder in source_file order: its FileRead (``n_rows`` still 0) and
+    its rows in blocks (see ``readers.iter_export``), or None when the file is rejected
+    before reading (the reason in FileRead.error) or ``skip(source_file, sha256)`` says it
+    need not be read. The blocks may end in ExportReadError: the file is then rejected."""
     paths = sorted(export_files(folder), key=lambda p: p.relative_to(data_dir).as_posix())
     for path in paths:
         relative = path.relative_to(data_dir).as_posix()
@@ -159,29 +167,40 @@ def iter_source_files(
         if skip is not None and skip(relative, digest):
             yield FileRead(relative, digest, 0, skipped=True), None
             continue
-        try:
-            frame = _source_frame(path, relative, digest, required, optional, quarter)
-        except ExportReadError as error:
-            yield FileRead(relative, digest, 0, str(error)), None
-            continue
-        except Exception as error:  # a reader bug on hostile bytes must not stop the folder
-            log.exception("unexpected failure reading %s", relative)
-            message = f"{relative}: could not be read ({type(error).__name__}: {error})"
-            yield FileRead(relative, digest, 0, message), None
-            continue
-        yield FileRead(relative, digest, frame.height), frame
+        blocks = _source_blocks(path, relative, digest, required, optional, quarter)
+        yield FileRead(relative, digest, 0), blocks
 
 
-def _source_frame(
+def _source_blocks(
     path: Path,
     relative: str,
     digest: str,
     required: Sequence[str],
     optional: Sequence[str],
     quarter: QuarterOf | None,
+) -> Iterator[pl.DataFrame]:
+    """One file's rows, block by block, as text columns, ``_row_problem`` and lineage (with
+    the row's quarter). Any failure becomes an ExportReadError naming the file: a reader bug
+    on hostile bytes must reject that file, not stop the folder."""
+    try:
+        for frame in iter_export(path, required, display_name=relative):
+            yield _with_lineage(frame, relative, digest, required, optional, quarter)
+    except ExportReadError:
+        raise
+    except Exception as error:
+        log.exception("unexpected failure reading %s", relative)
+        message = f"{relative}: could not be read ({type(error).__name__}: {error})"
+        raise ExportReadError(message) from error
+
+
+def _with_lineage(
+    frame: pl.DataFrame,
+    relative: str,
+    digest: str,
+    required: Sequence[str],
+    optional: Sequence[str],
+    quarter: QuarterOf | None,
 ) -> pl.DataFrame:
-    """One file as text columns, ``_row_problem`` and lineage (with the row's quarter)."""
-    frame = read_export(path, required, display_name=relative)
     extras = [c for c in frame.columns if c.startswith(EXTRA_PREFIX)]
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
@@ -466,7 +485,9 @@ def _files_table(
         .group_by(FILE_QUARTER)
         .agg(n_rows_quarantined=pl.len())
     )
-    # A file validated in several slices reports its loaded rows once per slice: add them up.
+    # A file read in several blocks and validated in several slices reports its rows once
+    # per block and slice: add them up.
+    read_counts = read_counts.group_by(FILE_QUARTER).agg(pl.col("n_rows_read").sum())
     loaded = loaded.group_by(FILE_QUARTER).agg(pl.col("n_rows_loaded").sum())
     counted = read_counts.join(loaded, on=FILE_QUARTER, how="left", nulls_equal=True).join(
         quarantined, on=FILE_QUARTER, how="left", nulls_equal=True
@@ -657,8 +678,10 @@ def load_source(
     """Load the window's quarters of one source (default: every quarter), file by file,
     ``slice_rows`` rows at a time, in one transaction that first removes what it replaces
     (the window's rows; the unplaced rows of each file read again, or gone). Memory holds
-    one file's text and one slice's validation. Validation is row by row, so slicing changes
-    nothing in the result; files go in source_file order and each slice comes out sorted."""
+    one block of a file (``readers.BLOCK_BYTES``) and one slice's validation. Validation is
+    row by row, so blocks and slices change nothing in the result; files go in source_file
+    order and each slice comes out sorted. A file that fails in a late block is taken back
+    whole and recorded as rejected."""
     window = window or QuarterWindow.everything()
     empty = source.validate(empty_source_frame(source.required, source.optional), known, key)
     files: list[FileRead] = []
@@ -688,10 +711,9 @@ def load_source(
                 "AND NOT list_contains(?, source_file)",
                 [present],
             )
-        for file, frame in iter_source_files(
+        for file, blocks in iter_source_files(
             folder, data_dir, source.required, source.optional, source.quarter, skip
         ):
-            files.append(file)
             if not file.skipped:  # read again: its unplaced rows are replaced too
                 for table in (f"quarantine.{source.name}", "raw.files"):
                     mine = f"source = '{source.name}' AND " if table == "raw.files" else ""
@@ -700,16 +722,33 @@ def load_source(
                         f"AND {window.unplaced_sql()}",
                         [file.source_file],
                     )
-            if frame is None:
+            if blocks is None:
+                files.append(file)
                 continue
-            frame = window.select_rows(frame)
-            read_counts.append(frame.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
-            for offset in range(0, frame.height, slice_rows):
-                result = source.validate(frame.slice(offset, slice_rows), known, key)
-                append(result)
-                quarantines.append(result.quarantine)
-                loaded.append(result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()))
-            del frame
+            counts = _FileCounts()
+            try:
+                for block in blocks:
+                    counts.n_rows += block.height
+                    block = window.select_rows(block)
+                    counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
+                    for offset in range(0, block.height, slice_rows):
+                        result = source.validate(block.slice(offset, slice_rows), known, key)
+                        append(result)
+                        counts.add(result)
+                    del block
+            except ExportReadError as error:  # late in the file: take back what it gave
+                for table in (f"raw.{source.name}", f"quarantine.{source.name}"):
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE source_file = ? "
+                        f"AND ({window.window_sql()} OR {window.unplaced_sql()})",
+                        [file.source_file],
+                    )
+                files.append(replace(file, error=str(error)))
+                continue
+            files.append(replace(file, n_rows=counts.n_rows))
+            read_counts.extend(counts.read)
+            loaded.extend(counts.loaded)
+            quarantines.extend(counts.quarantines)
         quarantine = pl.concat(quarantines)
         counts_schema = {"source_file": pl.String, "quarter": pl.Date}
         files_frame = _files_table(
@@ -737,6 +776,20 @@ def load_source(
         files_frame=files_frame,
         window=window,
     )
+
+
+@dataclass
+class _FileCounts:
+    """One file's counts, kept aside until the whole file has been read."""
+
+    n_rows: int = 0
+    read: list[pl.DataFrame] = field(default_factory=list)
+    loaded: list[pl.DataFrame] = field(default_factory=list)
+    quarantines: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, result: Validated) -> None:
+        self.loaded.append(result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()))
+        self.quarantines.append(result.quarantine)
 
 
 def as_code_set(codes: set[str] | pl.Series) -> set[str]:

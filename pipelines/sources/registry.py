@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pipelines.partitions import QUARTERS, key_of, partition_window
-from pipelines.readers import read_export
+from pipelines.readers import iter_export
 from pipelines.sources import assessments, surveys, training
 from pipelines.sources._ingest import SourceDefinition
 
@@ -19,12 +20,13 @@ def file_quarters(source: str, path: Path) -> list[str]:
     read or none of its rows falls in a partition: any run reads such a file again and
     quarantines its rows (or records why it was rejected), so any quarter will do."""
     definition = DEFINITIONS[source]
+    placed = partition_window(QUARTERS)
+    found: set[date] = set()
     try:
-        frame = read_export(path, definition.required, display_name=path.name)
+        for block in iter_export(path, definition.required, display_name=path.name):
+            found.update(definition.quarter(block).drop_nulls().unique().to_list())
     except Exception:  # unreadable: ingestion records the reason, the sensor needs none
         return []
-    placed = partition_window(QUARTERS)
     if placed is None:
         return []
-    quarters = definition.quarter(frame).drop_nulls().unique().sort()
-    return [key_of(q) for q in quarters.to_list() if placed[0] <= q < placed[1]]
+    return [key_of(q) for q in sorted(found) if placed[0] <= q < placed[1]]
