@@ -70,10 +70,11 @@ def iter_export(
     display_name: str | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """The rows of ``read_export`` in consecutive frames, one per block of a large CSV (one
-    frame for anything else; default size ``BLOCK_BYTES``). A block may lack a column that only other blocks have values
-    in (values beyond the header). ExportReadError may come after frames were yielded: the
-    file is then rejected whole, so a caller must be ready to undo what it took from it."""
+    """The rows of ``read_export`` in consecutive frames, one per block of a large CSV
+    (blocks of ``BLOCK_BYTES`` by default; one frame for anything else). A block may lack a
+    column that only other blocks have values in (values beyond the header).
+    ExportReadError may come after frames were yielded: the file is then rejected whole, so
+    a caller must be ready to undo what it took from it."""
     name = display_name or str(path)
     block_bytes = block_bytes or BLOCK_BYTES
     held: pl.DataFrame | None = None  # blank rows after the last value so far

@@ -290,3 +290,49 @@ def test_a_file_failing_in_a_late_block_is_taken_back_whole(
     # a.csv (5 rows, a blank one included) and b.csv (1 row) as in the other tests
     assert sum(r[4] for r in files) == 6
     assert len(raw_rows) == 2
+
+
+def test_a_load_interrupted_midway_changes_nothing(
+    tmp_path: Path, data_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are staged and committed block by block, yet a load stopped after some blocks
+    went in (here: interrupted while reading b.csv, after a.csv was staged) leaves raw,
+    quarantine and raw.files exactly as they were, and no staging table behind."""
+    from pipelines.sources import _ingest
+
+    data_dir, _ = data_env
+    warehouse = tmp_path / "interrupted.duckdb"
+    before = _load_tables(warehouse, data_dir)
+    (data_dir / "raw/assessments/a.csv").write_text(
+        (data_dir / "raw/assessments/a.csv").read_text().replace("Budi", "Budi Baru")
+    )
+    real_read = _ingest.iter_export
+
+    def interrupted(path: Path, *args, **kwargs):
+        if path.name == "b.csv":
+            raise KeyboardInterrupt
+        yield from real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(_ingest, "iter_export", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _load_tables(warehouse, data_dir)
+    with duckdb.connect(str(warehouse)) as conn:
+        tables = conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+        assert sorted(tables) == [
+            ("quarantine", "assessments"),
+            ("raw", "assessments"),
+            ("raw", "files"),
+        ]
+        assert (
+            load_files_rows(conn),
+            conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").fetchall(),
+            conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").fetchall(),
+        ) == (sorted(before[0], key=str), before[1], before[2])
+
+
+def load_files_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
+    rows = conn.execute(
+        "SELECT source, source_file, quarter, file_sha256, n_rows_read, n_rows_loaded, "
+        "n_rows_quarantined, error FROM raw.files"
+    ).fetchall()
+    return sorted(rows, key=str)

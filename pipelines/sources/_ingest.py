@@ -675,99 +675,54 @@ def load_source(
     window: QuarterWindow | None = None,
     slice_rows: int = SLICE_ROWS,
 ) -> SourceLoad:
-    """Load the window's quarters of one source (default: every quarter), file by file,
-    ``slice_rows`` rows at a time, in one transaction that first removes what it replaces
-    (the window's rows; the unplaced rows of each file read again, or gone). Memory holds
-    one block of a file (``readers.BLOCK_BYTES``) and one slice's validation. Validation is
-    row by row, so blocks and slices change nothing in the result; files go in source_file
-    order and each slice comes out sorted. A file that fails in a late block is taken back
-    whole and recorded as rejected."""
+    """Load the window's quarters of one source (default: every quarter), file by file.
+
+    Rows are validated ``slice_rows`` at a time into ``<table>__loading`` tables, committed
+    as they go (DuckDB keeps what one transaction appends in memory: 17 GiB at 1M
+    employees), so memory holds one block of a file (``readers.BLOCK_BYTES``) and one
+    slice's validation. One short transaction then replaces what the run loaded: the
+    window's rows, and the unplaced rows of every file read again or gone. A run over every
+    quarter swaps the tables by renaming. Until that commit the tables are untouched, so a
+    run killed while loading changes nothing. Validation is row by row, so blocks and slices
+    change nothing in the result. A file that fails in a late block is taken back whole and
+    recorded as rejected."""
     window = window or QuarterWindow.everything()
     empty = source.validate(empty_source_frame(source.required, source.optional), known, key)
-    files: list[FileRead] = []
-    quarantines: list[pl.DataFrame] = [empty.quarantine]
-    read_counts: list[pl.DataFrame] = []
-    loaded: list[pl.DataFrame] = []
-
-    def append(result: Validated) -> None:
-        for table, frame in (
-            (f"raw.{source.name}", result.valid),
-            (f"quarantine.{source.name}", result.quarantine),
-        ):
-            with registered(conn, frame) as view:
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-
     conn.execute("BEGIN TRANSACTION")
     try:
-        if _prepare_tables(conn, source, empty):
-            window = QuarterWindow.everything()
-        skip = _unchanged_elsewhere(conn, source.name, window)  # before rows go
-        present = [p.relative_to(data_dir).as_posix() for p in export_files(folder)]
-        for table in (f"raw.{source.name}", f"quarantine.{source.name}", "raw.files"):
-            mine = f"source = '{source.name}' AND " if table == "raw.files" else ""
-            conn.execute(f"DELETE FROM {table} WHERE {mine}{window.window_sql()}")
-            conn.execute(  # unplaced rows of files that are gone
-                f"DELETE FROM {table} WHERE {mine}{window.unplaced_sql()} "
-                "AND NOT list_contains(?, source_file)",
-                [present],
-            )
-        for file, blocks in iter_source_files(
-            folder, data_dir, source.required, source.optional, source.quarter, skip
-        ):
-            if not file.skipped:  # read again: its unplaced rows are replaced too
-                for table in (f"quarantine.{source.name}", "raw.files"):
-                    mine = f"source = '{source.name}' AND " if table == "raw.files" else ""
-                    conn.execute(
-                        f"DELETE FROM {table} WHERE {mine}source_file = ? "
-                        f"AND {window.unplaced_sql()}",
-                        [file.source_file],
-                    )
-            if blocks is None:
-                files.append(file)
-                continue
-            counts = _FileCounts()
-            try:
-                for block in blocks:
-                    counts.n_rows += block.height
-                    block = window.select_rows(block)
-                    counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
-                    for offset in range(0, block.height, slice_rows):
-                        result = source.validate(block.slice(offset, slice_rows), known, key)
-                        append(result)
-                        counts.add(result)
-                    del block
-            except ExportReadError as error:  # late in the file: take back what it gave
-                for table in (f"raw.{source.name}", f"quarantine.{source.name}"):
-                    conn.execute(
-                        f"DELETE FROM {table} WHERE source_file = ? "
-                        f"AND ({window.window_sql()} OR {window.unplaced_sql()})",
-                        [file.source_file],
-                    )
-                files.append(replace(file, error=str(error)))
-                continue
-            files.append(replace(file, n_rows=counts.n_rows))
-            read_counts.extend(counts.read)
-            loaded.extend(counts.loaded)
-            quarantines.extend(counts.quarantines)
-        quarantine = pl.concat(quarantines)
-        counts_schema = {"source_file": pl.String, "quarter": pl.Date}
-        files_frame = _files_table(
-            source.name,
-            files,
-            pl.concat(read_counts)
-            if read_counts
-            else pl.DataFrame(schema={**counts_schema, "n_rows_read": pl.UInt32}),
-            pl.concat(loaded)
-            if loaded
-            else pl.DataFrame(schema={**counts_schema, "n_rows_loaded": pl.UInt32}),
-            quarantine,
-        )
-        with registered(conn, files_frame) as view:
-            conn.execute(f"INSERT INTO raw.files BY NAME SELECT * FROM {view}")
+        rebuilt = _prepare_tables(conn, source, empty)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if rebuilt:
+        window = QuarterWindow.everything()
+    staged = {t: f"{t}__loading" for t in (f"raw.{source.name}", f"quarantine.{source.name}")}
+    try:
+        for table, stage in staged.items():
+            conn.execute(f"CREATE OR REPLACE TABLE {stage} AS SELECT * FROM {table} LIMIT 0")
+        skip = _unchanged_elsewhere(conn, source.name, window)
+        files, counts = _stage_files(
+            conn, source, folder, data_dir, known, key, window, skip, slice_rows, staged
+        )
+        quarantine = pl.concat([empty.quarantine, *counts.quarantines])
+        files_frame = _files_table(
+            source.name, files, counts.read_counts(), counts.loaded_counts(), quarantine
+        )
+        present = [p.relative_to(data_dir).as_posix() for p in export_files(folder)]
+        reread = [f.source_file for f in files if not f.skipped]
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            _replace_loaded(conn, source.name, staged, window, present, reread)
+            with registered(conn, files_frame) as view:
+                conn.execute(f"INSERT INTO raw.files BY NAME SELECT * FROM {view}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        for stage in staged.values():
+            conn.execute(f"DROP TABLE IF EXISTS {stage}")
     return SourceLoad(
         files=files,
         rows_read=int(files_frame.get_column("n_rows_read").sum()),
@@ -778,9 +733,84 @@ def load_source(
     )
 
 
+def _stage_files(
+    conn,
+    source: "SourceDefinition",
+    folder: Path,
+    data_dir: Path,
+    known: set[str],
+    key: bytes,
+    window: QuarterWindow,
+    skip: Callable[[str, str], bool],
+    slice_rows: int,
+    staged: dict[str, str],
+) -> tuple[list[FileRead], "_FileCounts"]:
+    """Read and validate every file (but those ``skip`` leaves) into the staged tables."""
+    raw_stage, quarantine_stage = staged.values()
+    files: list[FileRead] = []
+    total = _FileCounts()
+    for file, blocks in iter_source_files(
+        folder, data_dir, source.required, source.optional, source.quarter, skip
+    ):
+        if blocks is None:
+            files.append(file)
+            continue
+        counts = _FileCounts()
+        try:
+            for block in blocks:
+                counts.n_rows += block.height
+                block = window.select_rows(block)
+                counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
+                for offset in range(0, block.height, slice_rows):
+                    result = source.validate(block.slice(offset, slice_rows), known, key)
+                    for stage, frame in (
+                        (raw_stage, result.valid),
+                        (quarantine_stage, result.quarantine),
+                    ):
+                        with registered(conn, frame) as view:
+                            conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
+                    counts.add(result)
+                del block
+        except ExportReadError as error:  # late in the file: take back what it gave
+            for stage in staged.values():
+                conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [file.source_file])
+            files.append(replace(file, error=str(error)))
+            continue
+        files.append(replace(file, n_rows=counts.n_rows))
+        total.merge(counts)
+    return files, total
+
+
+def _replace_loaded(
+    conn,
+    source: str,
+    staged: dict[str, str],
+    window: QuarterWindow,
+    present: list[str],
+    reread: list[str],
+) -> None:
+    """Inside the caller's transaction: what the staged tables replace goes, they come in."""
+    replaced = (
+        f"{window.window_sql()} OR ({window.unplaced_sql()} AND "
+        "(NOT list_contains($present, source_file) OR list_contains($reread, source_file)))"
+    )
+    names = {"present": present, "reread": reread}
+    conn.execute(
+        f"DELETE FROM raw.files WHERE source = $source AND ({replaced})",
+        {**names, "source": source},
+    )
+    for table, stage in staged.items():
+        if window.is_everything:  # every row is replaced: swap instead of copying
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"ALTER TABLE {stage} RENAME TO {table.split('.')[1]}")
+        else:
+            conn.execute(f"DELETE FROM {table} WHERE {replaced}", names)
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {stage}")
+
+
 @dataclass
 class _FileCounts:
-    """One file's counts, kept aside until the whole file has been read."""
+    """Counts of one file (kept aside until the whole file has been read), or of a run."""
 
     n_rows: int = 0
     read: list[pl.DataFrame] = field(default_factory=list)
@@ -790,6 +820,23 @@ class _FileCounts:
     def add(self, result: Validated) -> None:
         self.loaded.append(result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()))
         self.quarantines.append(result.quarantine)
+
+    def merge(self, other: "_FileCounts") -> None:
+        self.n_rows += other.n_rows
+        self.read.extend(other.read)
+        self.loaded.extend(other.loaded)
+        self.quarantines.extend(other.quarantines)
+
+    def read_counts(self) -> pl.DataFrame:
+        return _counts(self.read, "n_rows_read")
+
+    def loaded_counts(self) -> pl.DataFrame:
+        return _counts(self.loaded, "n_rows_loaded")
+
+
+def _counts(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
+    schema = {"source_file": pl.String, "quarter": pl.Date, column: pl.UInt32}
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def as_code_set(codes: set[str] | pl.Series) -> set[str]:
