@@ -17,9 +17,11 @@ import numpy as np
 import polars as pl
 import pytest
 from fairlearn.metrics import MetricFrame, selection_rate
+from polars.testing import assert_frame_equal
 from scipy import stats
 
 from pipelines.analysis import fairness, indicator_fairness, raters
+from pipelines.analysis.fairness import welch
 from pipelines.analysis.fairness_assets import assets
 from pipelines.rules.pseudonym import load_key, pseudonym
 from tests.conftest import PipelineRun, materialized
@@ -347,3 +349,59 @@ def test_null_data_findings_stay_within_what_bh_allows(null_run: Materialized) -
 
     published = null_run.query("select * from analysis.fairness_group_rates")
     assert published.height == fairness.group_rates(null_run.employee_period()).height
+
+
+def test_rater_tests_from_sums_agree_with_scipy_per_rater() -> None:
+    """_welch_vs_rest computes every rater's Welch test from per-rater and per-agency sums;
+    scipy's ttest_ind on each rater's ratees against the rest of its agency is the oracle.
+    Cases: one-ratee raters, a rater whose ratees all score the same, an agency where every
+    score is equal (undefined test), a rater holding all but one ratee."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for agency, n_raters in (("OPD01", 12), ("OPD02", 3)):
+        for rater in range(n_raters):
+            n = int(rng.integers(1, 15))
+            scores = rng.choice([1, 2, 3, 3.5, 4, 4.25, 5], size=n)
+            if rater == 0:
+                scores = np.full(n, 4.0)
+            rows += [(2024, agency, f"r{rater}", float(x)) for x in scores]
+    rows += [(2025, "OPD01", "same", 4.0)] * 6 + [(2025, "OPD01", "same2", 4.0)] * 3
+    rows += [(2025, "OPD02", "most", float(x)) for x in (2, 3, 4, 5, 5)] + [
+        (2025, "OPD02", "alone", 3.0)
+    ]
+    ratees = pl.DataFrame(
+        rows, schema=["tahun", "kode_opd", "penilai_key", "score"], orient="row"
+    ).with_columns(pl.col("tahun").cast(pl.Int32))
+    got = raters._welch_vs_rest(ratees, 0.05).sort("tahun", "kode_opd", "penilai_key")
+    expected = []
+    for (tahun, agency, key), own in ratees.group_by(
+        "tahun", "kode_opd", "penilai_key", maintain_order=True
+    ):
+        everyone = ratees.filter((pl.col("tahun") == tahun) & (pl.col("kode_opd") == agency))
+        rest = everyone.filter(pl.col("penilai_key") != key)["score"].to_numpy()
+        p, low, high = welch(own["score"].to_numpy(), rest)
+        scale = 1 - own.height / everyone.height
+        expected.append(
+            (
+                tahun,
+                agency,
+                key,
+                p,
+                None if low is None else scale * low,
+                None if high is None else scale * high,
+            )
+        )
+    expected_frame = pl.DataFrame(
+        expected,
+        schema={
+            "tahun": pl.Int32,
+            "kode_opd": pl.String,
+            "penilai_key": pl.String,
+            "p_value": pl.Float64,
+            "ci_low": pl.Float64,
+            "ci_high": pl.Float64,
+        },
+        orient="row",
+    ).sort("tahun", "kode_opd", "penilai_key")
+    assert got["p_value"].null_count() >= 3  # the all-equal agency and one-ratee raters
+    assert_frame_equal(got, expected_frame, rel_tol=1e-9, abs_tol=1e-12)

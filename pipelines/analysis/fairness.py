@@ -165,6 +165,31 @@ def welch(
     return float(result.pvalue), float(interval.low), float(interval.high)
 
 
+def welch_from_moments(
+    n1: np.ndarray,
+    mean1: np.ndarray,
+    var1: np.ndarray,
+    n2: np.ndarray,
+    mean2: np.ndarray,
+    var2: np.ndarray,
+    alpha: float = ALPHA,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``welch`` for many pairs at once from counts, means and sample variances (ddof 1):
+    (p, ci_low, ci_high) arrays, NaN where ``welch`` gives None."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a, b = var1 / n1, var2 / n2
+        se = np.sqrt(a + b)
+        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+        difference = mean1 - mean2
+        t = difference / se
+        defined = (n1 >= 2) & (n2 >= 2) & (se > 0) & np.isfinite(t) & np.isfinite(df)
+        p = np.where(defined, 2 * stats.t.sf(np.abs(t), df), np.nan)
+        half = stats.t.ppf(1 - alpha / 2, df) * se
+    low = np.where(defined, difference - half, np.nan)
+    high = np.where(defined, difference + half, np.nan)
+    return p, low, high
+
+
 # ---------------------------------------------------------------- inputs
 
 

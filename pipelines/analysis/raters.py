@@ -42,7 +42,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from pipelines.analysis.fairness import ALPHA, PREDIKAT_SCORE, benjamini_hochberg, welch
+from pipelines.analysis.fairness import (
+    ALPHA,
+    PREDIKAT_SCORE,
+    benjamini_hochberg,
+    welch_from_moments,
+)
 
 LENIENT, SEVERE, TYPICAL = "lenient", "severe", "typical"
 LABELS = [LENIENT, SEVERE, TYPICAL]
@@ -158,27 +163,42 @@ def rater_effects(
 
 def _welch_vs_rest(ratees: pl.DataFrame, alpha: float) -> pl.DataFrame:
     """Per rater: Welch test of its ratee means against the other ratees of the agency-year,
-    with the interval rescaled to raw_effect = (1 - n/N) (rater mean - rest mean)."""
-    records = []
-    for (tahun, kode_opd), agency in ratees.partition_by("tahun", "kode_opd", as_dict=True).items():
-        total = agency.height
-        for (key,), own in agency.partition_by("penilai_key", as_dict=True).items():
-            rest = agency.filter(pl.col("penilai_key") != key)["score"].to_numpy()
-            p, low, high = welch(own["score"].to_numpy(), rest, alpha)
-            scale = 1 - own.height / total
-            records.append(
-                {
-                    "tahun": tahun,
-                    "kode_opd": kode_opd,
-                    "penilai_key": key,
-                    "p_value": p,
-                    "ci_low": None if low is None else scale * low,
-                    "ci_high": None if high is None else scale * high,
-                }
-            )
-    schema = {"tahun": ratees.schema["tahun"], "kode_opd": pl.String, "penilai_key": pl.String}
-    schema |= {"p_value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64}
-    return pl.DataFrame(records, schema=schema)
+    with the interval rescaled to raw_effect = (1 - n/N) (rater mean - rest mean).
+
+    The rest of an agency is the agency minus the rater, so each test comes from sums per
+    rater and per agency (scores centred on their agency mean, which keeps the variances
+    exact) rather than from a pass over the agency per rater: 240 s -> seconds at 1M."""
+    agency = ["tahun", "kode_opd"]
+    centred = ratees.with_columns(d=pl.col("score") - pl.col("score").mean().over(agency))
+    sums = {"n": pl.len(), "s": pl.col("d").sum(), "q": (pl.col("d") ** 2).sum()}
+    own = centred.group_by(*agency, "penilai_key").agg(**sums)
+    totals = centred.group_by(agency).agg(**{f"{k}_all": v for k, v in sums.items()})
+    moments = own.join(totals, on=agency).with_columns(
+        n_rest=pl.col("n_all") - pl.col("n"),
+        s_rest=pl.col("s_all") - pl.col("s"),
+        q_rest=pl.col("q_all") - pl.col("q"),
+    )
+    n1, s1, q1, n2, s2, q2 = (
+        moments[c].cast(pl.Float64).to_numpy()
+        for c in ("n", "s", "q", "n_rest", "s_rest", "q_rest")
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean1, mean2 = s1 / n1, s2 / n2
+        var1, var2 = (_sample_variance(n, s, q) for n, s, q in ((n1, s1, q1), (n2, s2, q2)))
+    p, low, high = welch_from_moments(n1, mean1, var1, n2, mean2, var2, alpha)
+    scale = 1 - n1 / moments["n_all"].cast(pl.Float64).to_numpy()
+    return moments.select(agency + ["penilai_key"]).with_columns(
+        pl.Series("p_value", p, nan_to_null=True),
+        pl.Series("ci_low", scale * low, nan_to_null=True),
+        pl.Series("ci_high", scale * high, nan_to_null=True),
+    )
+
+
+def _sample_variance(n: np.ndarray, total: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """Variance (ddof 1) from n, sum and sum of squares; rounding below 1e-12 of the squares
+    is 0, so identical values are seen as such (Welch is then undefined, as in scipy)."""
+    variance = (squares - total**2 / n) / (n - 1)
+    return np.where(variance > 1e-12 * np.maximum(squares / n, 1.0), variance, 0.0)
 
 
 def lenient_and_severe(effects: pl.DataFrame) -> dict[str, int]:
