@@ -107,7 +107,12 @@ def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as conn:
         tables = build_tables(
             read_frame(conn, "select * from intermediate.int_employee_period"),
-            read_frame(conn, "select * from intermediate.int_indicator_achievement"),
+            # 25M rows at 1M employees: only what employee_indicator_means uses
+            read_frame(
+                conn,
+                "select tahun, kode_opd, kode_indikator, employee_key, achievement "
+                "from intermediate.int_indicator_achievement",
+            ),
             min_group_size,
         )
         replace_tables(conn, tables)
