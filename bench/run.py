@@ -292,6 +292,9 @@ def machine() -> dict:
         "polars": polars.__version__,
         "pandas": pandas.__version__,
         "load_avg_1m_at_start": os.getloadavg()[0],
+        # DuckDB's memory limit for ingestion and dbt (pipelines.resources; default 30% of RAM)
+        "duckdb_memory_limit": os.environ.get("KINERJA_DUCKDB_MEMORY_LIMIT", "30% of RAM"),
+        "read_block_mb": os.environ.get("KINERJA_READ_BLOCK_MB", "128"),
     }
 
 
@@ -465,7 +468,9 @@ def write_table(results: dict, path: Path) -> None:
         f"Run {results['date']} on {m['cpu']}, {m['logical_cores']} logical cores, "
         f"{m['ram_gib']} GiB RAM, Python {m['python']}, DuckDB {m['duckdb']}, polars "
         f"{m['polars']}, pandas {m['pandas']}; 1-minute load average "
-        f"{m['load_avg_1m_at_start']:.1f} at start, {m.get('load_avg_1m_at_end', 0):.1f} at end."
+        f"{m['load_avg_1m_at_start']:.1f} at start, {m.get('load_avg_1m_at_end', 0):.1f} at end; "
+        f"DuckDB memory limit {m.get('duckdb_memory_limit', '30% of RAM')}, read blocks "
+        f"{m.get('read_block_mb', '128')} MB."
     )
     text = header + "\n\n" + table(results) + "\n"
     path.with_suffix(".md").write_text(text)
