@@ -405,3 +405,32 @@ def test_rater_tests_from_sums_agree_with_scipy_per_rater() -> None:
     ).sort("tahun", "kode_opd", "penilai_key")
     assert got["p_value"].null_count() >= 3  # the all-equal agency and one-ratee raters
     assert_frame_equal(got, expected_frame, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_employee_indicator_year_is_the_mean_over_periods(planted: Materialized) -> None:
+    """The dbt model the indicator analysis reads (one row per employee x indicator x agency
+    x year) against polars averaging the per-period rows of int_indicator_achievement."""
+    keys = ["tahun", "kode_opd", "kode_indikator", "employee_key"]
+    model = planted.query(
+        "select tahun, kode_opd, kode_indikator, employee_key, achievement "
+        "from intermediate.int_employee_indicator_year"
+    ).sort(keys)
+    expected = (
+        planted.indicator_achievement()
+        .drop_nulls("achievement")
+        .group_by(keys)
+        .agg(pl.col("achievement").mean())
+        .sort(keys)
+        .select(model.columns)
+    )
+    assert model.height == expected.height > EMPLOYEES
+    assert_frame_equal(model, expected, check_dtypes=False, rel_tol=1e-12)
+    # ... so the asset, fed the model, publishes what the per-period rows give.
+    published = planted.query("select * from analysis.indicator_fairness")
+    from_periods = indicator_fairness.indicator_fairness(
+        planted.indicator_achievement(), planted.employee_period()
+    )
+    order = ["tahun", "kode_opd", "kode_indikator"]
+    assert_frame_equal(
+        published.sort(order), from_periods.sort(order), check_dtypes=False, rel_tol=1e-9
+    )

@@ -25,7 +25,7 @@ from pipelines.settings import load_settings
 from pipelines.warehouse import read_frame, replace_tables
 
 EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
-INDICATOR_ACHIEVEMENT = dg.AssetKey(["intermediate", "int_indicator_achievement"])
+EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
 
 TABLES = {
     "fairness_group_rates": (
@@ -94,7 +94,7 @@ def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
     specs=[
         dg.AssetSpec(
             key,
-            deps=[EMPLOYEE_PERIOD, INDICATOR_ACHIEVEMENT],
+            deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR],
             group_name="analysis",
             kinds={"duckdb", "polars"},
             description=TABLES[name],
@@ -107,11 +107,10 @@ def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
     with duckdb.get_connection() as conn:
         tables = build_tables(
             read_frame(conn, "select * from intermediate.int_employee_period"),
-            # 25M rows at 1M employees: only what employee_indicator_means uses
             read_frame(
                 conn,
                 "select tahun, kode_opd, kode_indikator, employee_key, achievement "
-                "from intermediate.int_indicator_achievement",
+                "from intermediate.int_employee_indicator_year",
             ),
             min_group_size,
         )
