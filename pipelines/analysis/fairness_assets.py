@@ -26,6 +26,12 @@ from pipelines.warehouse import read_frame, replace_tables
 
 EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
 EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
+# What the fairness tables use of int_employee_period (5M rows at 1M employees: loading every
+# column tripled the analysis' peak memory).
+EMPLOYEE_PERIOD_COLUMNS = [
+    "employee_key", "tahun", "periode", "kode_opd", "golongan", "jenis_jabatan", "gender",
+    "age_band", "predikat", "penilai_key", "mean_self_supervisor_gap",
+]  # fmt: skip
 
 TABLES = {
     "fairness_group_rates": (
@@ -106,7 +112,11 @@ def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
     min_group_size = load_settings().min_group_size
     with duckdb.get_connection() as conn:
         tables = build_tables(
-            read_frame(conn, "select * from intermediate.int_employee_period"),
+            read_frame(
+                conn,
+                f"select {', '.join(EMPLOYEE_PERIOD_COLUMNS)} "
+                "from intermediate.int_employee_period",
+            ),
             read_frame(
                 conn,
                 "select tahun, kode_opd, kode_indikator, employee_key, achievement "
