@@ -153,7 +153,11 @@ def pipeline_child(work: Path, out: Path) -> None:
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             step["end"] = entry.timestamp
             step["status"] = event.event_type_value
-            step["duration_s"] = event.event_specific_data.duration_ms / 1000
+            step["duration_s"] = (
+                event.event_specific_data.duration_ms / 1000
+                if event.event_type_value == "STEP_SUCCESS"
+                else entry.timestamp - step.get("start", entry.timestamp)
+            )
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             meta = event.event_specific_data.materialization.metadata
             if "rows_read" in meta and event.step_key.startswith("ingest_"):

@@ -46,3 +46,16 @@ end
 {% macro share(numerator, denominator) -%}
 (cast({{ numerator }} as double) / nullif({{ denominator }}, 0))
 {%- endmacro %}
+
+{#- Achievement of an indicator row: realisasi over target (target is never 0 in staging). -#}
+{% macro achievement(realisasi, target) -%}
+{{ realisasi }} / {{ target }}
+{%- endmacro %}
+
+{#- Self-assessment minus the supervisor's score, when both are present. -#}
+{% macro self_supervisor_gap(nilai_mandiri, nilai_atasan) -%}
+case
+    when {{ nilai_mandiri }} is not null and {{ nilai_atasan }} is not null
+        then {{ nilai_mandiri }} - {{ nilai_atasan }}
+end
+{%- endmacro %}

@@ -1,14 +1,14 @@
 -- One row per employee_key x tahun x periode. Employee-level fields repeat on every indicator
 -- row; when they disagree (see audit_employee_field_conflicts) the value on the first row of
--- the winning file is used, so the choice is deterministic.
+-- the winning file is used, so the choice is deterministic. Achievement and gap come from
+-- the same macros as int_indicator_achievement, not from a join with it (two 25M-row tables
+-- at 1M employees).
 with rows as (
     select
-        a.*,
-        i.achievement,
-        i.self_supervisor_gap
-    from {{ ref('stg_assessments') }} as a
-    inner join {{ ref('int_indicator_achievement') }} as i
-        on a.source_file = i.source_file and a.source_row = i.source_row
+        *,
+        {{ achievement('realisasi', 'target') }} as achievement,
+        {{ self_supervisor_gap('nilai_mandiri', 'nilai_atasan') }} as self_supervisor_gap
+    from {{ ref('stg_assessments') }}
 ),
 
 per_period as (

@@ -8,11 +8,8 @@ select
     penilai_key,
     target,
     realisasi,
-    realisasi / target as achievement,
-    case
-        when nilai_mandiri is not null and nilai_atasan is not null
-            then nilai_mandiri - nilai_atasan
-    end as self_supervisor_gap,
+    {{ achievement('realisasi', 'target') }} as achievement,
+    {{ self_supervisor_gap('nilai_mandiri', 'nilai_atasan') }} as self_supervisor_gap,
     source_file,
     source_row
 from {{ ref('stg_assessments') }}
