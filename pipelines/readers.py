@@ -154,7 +154,8 @@ def _csv_block_grids(handle: BinaryIO, name: str, block_bytes: int) -> Iterator[
     header_lines = header.count(b"\n")
     for block, first_line in blocks:
         shift = 0 if first_line == 1 else first_line - 1 - header_lines
-        data = _as_utf8(block if first_line == 1 else header + block)
+        block = block if first_line == 1 else header + block
+        data = _as_utf8(block)
         width = _max_fields(data, separator, name, shift)
         try:
             yield _shifted(_polars_grid(data, separator, width), shift)
@@ -164,7 +165,7 @@ def _csv_block_grids(handle: BinaryIO, name: str, block_bytes: int) -> Iterator[
         try:  # a wide multi-line record or a stray quote: the csv module takes the block
             yield _shifted(_csv_module_grid(data, separator, name, shift), shift)
         except ExportReadError:  # it ends inside quotes: the cut trusted a stray quote
-            data = _as_utf8((block if first_line == 1 else header + block) + blocks.rest())
+            data = _as_utf8(block + blocks.rest())
             yield _shifted(_csv_module_grid(data, separator, name, shift), shift)
             return
 

@@ -22,19 +22,27 @@ def registered(
         conn.unregister(name)
 
 
-def replace_tables(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame]) -> None:
-    """CREATE OR REPLACE each `schema.table` from its frame, all or nothing."""
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: committed when the block ends, rolled back when anything (an
+    interrupt too) escapes it."""
     conn.execute("BEGIN TRANSACTION")
     try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def replace_tables(conn: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame]) -> None:
+    """CREATE OR REPLACE each `schema.table` from its frame, all or nothing."""
+    with transaction(conn):
         for qualified, frame in tables.items():
             schema, _, name = qualified.partition(".")
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             with registered(conn, frame) as view:
                 conn.execute(f'CREATE OR REPLACE TABLE "{schema}"."{name}" AS SELECT * FROM {view}')
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def read_frame(conn: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:

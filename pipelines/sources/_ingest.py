@@ -33,7 +33,7 @@ from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, iter_ex
 from pipelines.rules.parsing import parse_date
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
-from pipelines.warehouse import registered
+from pipelines.warehouse import registered, transaction
 
 ROW = "_row"
 # Reader-level problem of one row (values beyond the header), quarantined with column '*'.
@@ -688,13 +688,8 @@ def load_source(
     recorded as rejected."""
     window = window or QuarterWindow.everything()
     empty = source.validate(empty_source_frame(source.required, source.optional), known, key)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         rebuilt = _prepare_tables(conn, source, empty)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     if rebuilt:
         window = QuarterWindow.everything()
     staged = {t: f"{t}__loading" for t in (f"raw.{source.name}", f"quarantine.{source.name}")}
@@ -711,15 +706,10 @@ def load_source(
         )
         present = [p.relative_to(data_dir).as_posix() for p in export_files(folder)]
         reread = [f.source_file for f in files if not f.skipped]
-        conn.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(conn):
             _replace_loaded(conn, source.name, staged, window, present, reread)
             with registered(conn, files_frame) as view:
                 conn.execute(f"INSERT INTO raw.files BY NAME SELECT * FROM {view}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     finally:
         for stage in staged.values():
             conn.execute(f"DROP TABLE IF EXISTS {stage}")
