@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: env browser run test ui bench lint format lock generate clean
+.PHONY: env browser run test ui bench lint format lock generate clean calibrate
 
 env: $(STAMP)
 
@@ -74,6 +74,12 @@ docs: $(STAMP) $(MANIFEST)
 # Scale benchmark: 10k and 100k employees; BENCH_FULL=1 adds 1M (~25M indicator rows, long).
 bench: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
 	$(BIN)/python bench/run.py
+
+# False-finding rate of every findings family on the built warehouse (after `make run`):
+# CALIBRATION_RUNS permutations -> reports/kalibrasi.{json,md} and the report's Kalibrasi part.
+CALIBRATION_RUNS ?= 200
+calibrate: $(STAMP)
+	$(BIN)/kinerja calibrate --runs $(CALIBRATION_RUNS)
 
 generate: $(STAMP)
 	$(BIN)/kinerja generate --force

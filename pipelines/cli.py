@@ -1,4 +1,4 @@
-"""`kinerja generate | run | summary`: the commands behind `make run`."""
+"""`kinerja generate | run | summary | calibrate`: the commands behind `make run`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipelines.generate.scenarios import SCENARIOS
 from pipelines.settings import SOURCES, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -26,11 +27,20 @@ def main() -> None:
 
 @main.command()
 @click.option("--employees", default=1500, show_default=True, help="Employees to simulate.")
-@click.option("--seed", default=7, show_default=True)
+@click.option("--seed", type=int, default=None, help="Default 7; 0 with --scenario.")
 @click.option("--errors/--no-errors", default=True, help="Plant bad rows to be quarantined.")
 @click.option("--effects/--no-effects", default=True, help="Plant effects for the analyses.")
 @click.option("--force", is_flag=True, help="Write even if data/raw already holds exports.")
-def generate(employees: int, seed: int, errors: bool, effects: bool, force: bool) -> None:
+@click.option(
+    "--scenario",
+    type=click.Choice(list(SCENARIOS)),
+    default=None,
+    help="Write this fairness-audit scenario instead of the sample (ignores --employees, "
+    "--errors, --effects).",
+)
+def generate(
+    employees: int, seed: int | None, errors: bool, effects: bool, force: bool, scenario: str | None
+) -> None:
     """Write realistic, deterministic sample exports into KINERJA_DATA_DIR."""
     from pipelines.generate import generate_dataset
 
@@ -39,8 +49,19 @@ def generate(employees: int, seed: int, errors: bool, effects: bool, force: bool
         raise click.ClickException(
             f"{settings.raw_dir} already holds exports; pass --force to overwrite them."
         )
+    if scenario:
+        from pipelines.generate.scenarios import write_scenario
+
+        truth = write_scenario(scenario, settings.data_dir, seed=0 if seed is None else seed)
+        click.echo(f"scenario {scenario}: wrote {len(truth['files'])} export files")
+        click.echo(f"truth file: {settings.data_dir / 'truth.json'}")
+        return
     truth = generate_dataset(
-        settings.data_dir, employees=employees, seed=seed, errors=errors, effects=effects
+        settings.data_dir,
+        employees=employees,
+        seed=7 if seed is None else seed,
+        errors=errors,
+        effects=effects,
     )
     click.echo(f"wrote {len(truth['files'])} export files under {settings.raw_dir}")
     click.echo(f"truth file: {settings.data_dir / 'truth.json'}")
@@ -142,6 +163,54 @@ def export_quarantine_command(out_dir: Path) -> None:
 def summary() -> None:
     """Print rows read / loaded / quarantined per source and the marts built."""
     _echo_summary(load_settings())
+
+
+@main.command()
+@click.option("--runs", default=200, show_default=True, help="Permutations (null data sets).")
+@click.option("--seed", default=0, show_default=True)
+def calibrate(runs: int, seed: int) -> None:
+    """Measure each findings family's false-finding rate on the built warehouse: shuffle
+    group labels, raters, indicators and trend order, re-run every family `runs` times."""
+    import datetime as dt
+    import json
+
+    import duckdb
+
+    from pipelines.analysis import calibration
+    from pipelines.analysis.fairness_assets import read_inputs
+    from pipelines.reports.fairness import build_fairness_report
+    from pipelines.reports.findings_text import CALIBRATION_FILE
+
+    settings = load_settings()
+    if not settings.warehouse.exists():
+        raise click.ClickException(f"no warehouse at {settings.warehouse}: run `make run` first")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        inputs = read_inputs(conn)
+    with click.progressbar(length=runs, label=f"calibrating ({runs} permutations)") as bar:
+        table = calibration.calibrate(
+            inputs, runs, settings.min_group_size, seed, progress=lambda: bar.update(1)
+        )
+    record = {
+        "runs": runs,
+        "seed": seed,
+        "warehouse": str(settings.warehouse),
+        "employee_years": inputs.employee_period.select("employee_key", "tahun").n_unique(),
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "families": table.to_dicts(),
+    }
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.reports_dir / CALIBRATION_FILE
+    path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    markdown = calibration.markdown(table)
+    path.with_suffix(".md").write_text(markdown + "\n", encoding="utf-8")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        build_fairness_report(
+            conn,
+            settings.reports_dir / "fairness.html",
+            min_group_size=settings.min_group_size,
+        )
+    click.echo(markdown)
+    click.echo(f"written: {path}, {path.with_suffix('.md')}; fairness.html re-rendered")
 
 
 def _echo_summary(settings: Settings) -> None:

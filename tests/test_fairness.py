@@ -21,7 +21,6 @@ from polars.testing import assert_frame_equal
 from scipy import stats
 
 from pipelines.analysis import fairness, indicator_fairness, raters
-from pipelines.analysis.fairness import welch
 from pipelines.analysis.fairness_assets import assets
 from pipelines.rules.pseudonym import load_key, pseudonym
 from tests.conftest import PipelineRun, materialized
@@ -87,7 +86,7 @@ def _people(rows: list[tuple[str, str, str, str, int]], tahun: int = 2024) -> pl
 
 
 def _fairlearn_rates(frame: pl.DataFrame, column: str, outcome: str) -> dict[str, float]:
-    annual = fairness.annual_outcomes(frame)
+    annual = fairness.year_outcomes(frame)
     y = annual[outcome].cast(pl.Int8).to_numpy()
     metric = MetricFrame(
         metrics=selection_rate,
@@ -351,9 +350,12 @@ def test_null_data_findings_stay_within_what_bh_allows(null_run: Materialized) -
     assert published.height == fairness.group_rates(null_run.employee_period()).height
 
 
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # all-equal ratees
 def test_rater_tests_from_sums_agree_with_scipy_per_rater() -> None:
-    """_welch_vs_rest computes every rater's Welch test from per-rater and per-agency sums;
-    scipy's ttest_ind on each rater's ratees against the rest of its agency is the oracle.
+    """raters.reference_tests computes every rater's test from per-rater and per-agency
+    sums; per rater, from its ratees and the rest of its agency: scipy's ttest_ind
+    (equal_var=True) statistic T gives z = T sqrt((N - 1) / (N - 2 + T^2)) (the same test on
+    the union's variance), and the skewness comes from scipy.stats.moment of the union.
     Cases: one-ratee raters, a rater whose ratees all score the same, an agency where every
     score is equal (undefined test), a rater holding all but one ratee."""
     rng = np.random.default_rng(3)
@@ -372,39 +374,36 @@ def test_rater_tests_from_sums_agree_with_scipy_per_rater() -> None:
     ratees = pl.DataFrame(
         rows, schema=["tahun", "kode_opd", "penilai_key", "score"], orient="row"
     ).with_columns(pl.col("tahun").cast(pl.Int32))
-    got = raters._welch_vs_rest(ratees, 0.05).sort("tahun", "kode_opd", "penilai_key")
-    expected = []
-    for (tahun, agency, key), own in ratees.group_by(
-        "tahun", "kode_opd", "penilai_key", maintain_order=True
-    ):
+    sums = raters.rater_sums(ratees)
+    got = raters.reference_tests(sums, np.ones(sums.height, dtype=bool), max_rounds=0)
+    undefined = 0
+    for i, (tahun, agency, key) in enumerate(sums.select(raters.KEY).iter_rows()):
         everyone = ratees.filter((pl.col("tahun") == tahun) & (pl.col("kode_opd") == agency))
+        own = everyone.filter(pl.col("penilai_key") == key)["score"].to_numpy()
         rest = everyone.filter(pl.col("penilai_key") != key)["score"].to_numpy()
-        p, low, high = welch(own["score"].to_numpy(), rest)
-        scale = 1 - own.height / everyone.height
-        expected.append(
-            (
-                tahun,
-                agency,
-                key,
-                p,
-                None if low is None else scale * low,
-                None if high is None else scale * high,
-            )
+        union = np.concatenate([own, rest])
+        n, big_n = len(own), len(union)
+        assert got["difference"][i] == pytest.approx(own.mean() - rest.mean(), abs=1e-12)
+        assert got["n_reference"][i] == len(rest)
+        if big_n < 3 or np.ptp(union) == 0:
+            assert math.isnan(got["p"][i]) and math.isnan(got["z"][i])
+            undefined += 1
+            continue
+        t = stats.ttest_ind(own, rest, equal_var=True).statistic
+        z = (
+            np.sign(t) * math.sqrt(big_n - 1)
+            if np.isinf(t)
+            else t * math.sqrt((big_n - 1) / (big_n - 2 + t**2))
         )
-    expected_frame = pl.DataFrame(
-        expected,
-        schema={
-            "tahun": pl.Int32,
-            "kode_opd": pl.String,
-            "penilai_key": pl.String,
-            "p_value": pl.Float64,
-            "ci_low": pl.Float64,
-            "ci_high": pl.Float64,
-        },
-        orient="row",
-    ).sort("tahun", "kode_opd", "penilai_key")
-    assert got["p_value"].null_count() >= 3  # the all-equal agency and one-ratee raters
-    assert_frame_equal(got, expected_frame, rel_tol=1e-9, abs_tol=1e-12)
+        assert got["z"][i] == pytest.approx(z, rel=1e-9, abs=1e-12)
+        mu2, mu3 = stats.moment(union, 2), stats.moment(union, 3)
+        var_mean = mu2 * (big_n - n) / (n * (big_n - 1))
+        third = mu3 * (big_n - n) * (big_n - 2 * n) / (n**2 * (big_n - 1) * (big_n - 2))
+        skew = third / var_mean**1.5
+        tail = min(stats.pearson3.cdf(z, skew), stats.pearson3.sf(z, skew))
+        floor = 2 / math.comb(big_n, n)
+        assert got["p"][i] == pytest.approx(min(1.0, max(2 * tail, floor)), rel=1e-7, abs=1e-12)
+    assert undefined >= 2  # the all-equal agency
 
 
 def test_employee_indicator_year_is_the_mean_over_periods(planted: Materialized) -> None:

@@ -2,7 +2,8 @@
 (Butuh Perbaikan or worse), per year, by gender, age band, golongan, position type, agency
 and two intersections.
 
-Unit of analysis: one employee-year, taken from the annual period ('TAHUNAN'), so an
+Unit of analysis: one employee-year, taken from the annual period ('TAHUNAN') or, when the
+employee has none that year, from the last periodic rating (``year_outcomes``), so an
 employee counts once per year however many quarters were rated.
 
 Each group is compared with a reference group (the largest publishable group of the
@@ -199,14 +200,35 @@ def group_column(dimension: str) -> pl.Expr:
     return pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator=" x ")
 
 
-def annual_outcomes(employee_period: pl.DataFrame) -> pl.DataFrame:
-    """One row per employee-year from the annual period, with a predikat and band flags."""
+def year_outcomes(employee_period: pl.DataFrame) -> pl.DataFrame:
+    """One row per employee-year with the predikat that judges the year and band flags.
+
+    The annual period (TAHUNAN) when the employee has one; otherwise the employee's last
+    periodic rating of the year (latest period end; a quarter before a month ending the same
+    day, as the quarterly form is the official one). Under PermenPANRB 6/2022 the annual
+    predikat is built from the periodic evaluations and the last one closes the year, so a
+    mid-year export, or an agency that never exports an annual row, is still judged rather
+    than silently absent. ``outcome_basis`` names the period used.
+    """
+    rated = employee_period.filter(pl.col("predikat").is_in(PREDIKAT_ORDER))
+    order = [(pl.col("periode") == ANNUAL_PERIOD).alias("_annual")]
+    if "period_end_date" in rated.columns:
+        order.append(pl.col("period_end_date").alias("_end"))
+    if "period_kind" in rated.columns:
+        order.append((pl.col("period_kind") == "quarterly").alias("_quarterly"))
+    keys = [e.meta.output_name() for e in order]
     return (
-        employee_period.filter(
-            (pl.col("periode") == ANNUAL_PERIOD) & pl.col("predikat").is_in(PREDIKAT_ORDER)
-        )
+        rated.with_columns(order)
+        .sort(
+            ["employee_key", "tahun", *keys],
+            descending=[False, False, *[True] * len(keys)],
+            nulls_last=True,
+            maintain_order=True,
+        )  # fmt: skip
         .unique(["employee_key", "tahun"], keep="first", maintain_order=True)
+        .drop(keys)
         .with_columns(
+            pl.col("periode").alias("outcome_basis"),
             pl.col("predikat").is_in(TOP_BAND).alias("top_band"),
             pl.col("predikat").is_in(BOTTOM_BAND).alias("bottom_band"),
         )
@@ -214,7 +236,7 @@ def annual_outcomes(employee_period: pl.DataFrame) -> pl.DataFrame:
 
 
 def long_by_dimension(annual: pl.DataFrame, dimensions: Sequence[str]) -> pl.DataFrame:
-    """Stack the annual rows once per dimension: (tahun, dimension, group_value, ...)."""
+    """Stack the employee-year rows once per dimension: (tahun, dimension, group_value, ...)."""
     parts = [
         annual.select(
             pl.col("tahun").cast(pl.Int32),
@@ -308,7 +330,7 @@ def group_rates(
     """
     strata = {**DEFAULT_CMH_STRATA, **(cmh_strata or {})}
     preferred = dict(reference_groups or {})
-    long = long_by_dimension(annual_outcomes(employee_period), dimensions)
+    long = long_by_dimension(year_outcomes(employee_period), dimensions)
     records: list[dict[str, object]] = []
     for (tahun, dimension), rows in long.group_by("tahun", "dimension", maintain_order=True):
         counts = rows.group_by("group_value").agg(
@@ -422,7 +444,7 @@ def rating_distribution(
     (all five predikat, zeros included). A group below min_group_size keeps its five rows
     with n and share NULL; suppression is by group size (the publishable unit), so a rare
     predikat inside a publishable group is shown."""
-    long = long_by_dimension(annual_outcomes(employee_period), dimensions)
+    long = long_by_dimension(year_outcomes(employee_period), dimensions)
     groups = long.group_by("tahun", "dimension", "group_value").agg(group_n=pl.len())
     grid = groups.join(pl.DataFrame({"predikat": PREDIKAT_ORDER}), how="cross")
     counts = long.group_by("tahun", "dimension", "group_value", "predikat").agg(n=pl.len())

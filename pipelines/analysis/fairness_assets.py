@@ -11,8 +11,9 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
+from duckdb import DuckDBPyConnection
 
-from pipelines.analysis import fairness, indicator_fairness, raters
+from pipelines.analysis import audit, fairness, indicator_fairness, raters
 from pipelines.analysis.fairness_schemas import (
     fairness_distribution_schema,
     fairness_distribution_tests_schema,
@@ -21,17 +22,15 @@ from pipelines.analysis.fairness_schemas import (
     rater_effects_schema,
     self_gap_by_group_schema,
 )
+from pipelines.analysis.findings_schema import findings_schema
 from pipelines.settings import load_settings
 from pipelines.warehouse import read_frame, replace_tables
 
 EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
 EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
-# What the fairness tables use of int_employee_period (5M rows at 1M employees: loading every
-# column tripled the analysis' peak memory).
-EMPLOYEE_PERIOD_COLUMNS = [
-    "employee_key", "tahun", "periode", "kode_opd", "golongan", "jenis_jabatan", "gender",
-    "age_band", "predikat", "penilai_key", "mean_self_supervisor_gap",
-]  # fmt: skip
+MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
+MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
+TREND_SERIES = dg.AssetKey(["analysis", "trend_series"])
 
 TABLES = {
     "fairness_group_rates": (
@@ -52,41 +51,77 @@ TABLES = {
     "self_gap_by_group": (
         "Self-assessment minus supervisor score per group and year vs the reference group."
     ),
+    "findings": (
+        "One row per tested hypothesis of every fairness and trend family: effect, CI, "
+        "p-value, BH per family and year, practical threshold and verdict (finding, "
+        "no_finding, not_assessable, suppressed) with its reason. Reports read verdicts here."
+    ),
 }
 KEYS = {name: dg.AssetKey(["analysis", name]) for name in TABLES}
 
 
-def build_tables(
-    employee_period: pl.DataFrame, indicator_achievement: pl.DataFrame, min_group_size: int
-) -> dict[str, pl.DataFrame]:
-    """Every fairness table, validated, keyed by its warehouse name ('analysis.x')."""
-    distribution = fairness.rating_distribution(employee_period, min_group_size)
+def build_tables(inputs: audit.FindingInputs, min_group_size: int) -> dict[str, pl.DataFrame]:
+    """Every fairness table and analysis.findings, validated, keyed 'analysis.x'."""
+    period = inputs.employee_period
+    distribution = fairness.rating_distribution(period, min_group_size)
     tables = {
         "fairness_group_rates": fairness_group_rates_schema.validate(
-            fairness.group_rates(employee_period, min_group_size)
+            fairness.group_rates(period, min_group_size)
         ),
         "fairness_distribution": fairness_distribution_schema.validate(distribution),
         "fairness_distribution_tests": fairness_distribution_tests_schema.validate(
             fairness.distribution_tests(distribution)
         ),
         "indicator_fairness": indicator_fairness_schema.validate(
-            indicator_fairness.indicator_fairness(
-                indicator_achievement, employee_period, min_group_size
-            )
+            indicator_fairness.indicator_fairness(inputs.indicator_year, period, min_group_size)
         ),
         "rater_effects": rater_effects_schema.validate(
-            raters.rater_effects(employee_period, min_group_size)
+            raters.rater_effects(period, min_group_size)
         ),
         "self_gap_by_group": self_gap_by_group_schema.validate(
-            indicator_fairness.self_gap_by_group(employee_period, min_group_size)
+            indicator_fairness.self_gap_by_group(period, min_group_size)
         ),
     }
+    tables["findings"] = findings_schema.validate(
+        audit.build_findings(
+            inputs,
+            min_group_size,
+            rater_effects=tables["rater_effects"],
+            indicator_table=tables["indicator_fairness"],
+        )
+    )
     return {f"analysis.{name}": frame for name, frame in tables.items()}
+
+
+def read_inputs(conn: DuckDBPyConnection) -> audit.FindingInputs:
+    """The fairness tables' inputs from the warehouse, only the columns they use."""
+    return audit.FindingInputs(
+        employee_period=read_frame(
+            conn,
+            f"select {', '.join(audit.EMPLOYEE_PERIOD_COLUMNS)} "
+            "from intermediate.int_employee_period",
+        ),
+        indicator_year=read_frame(
+            conn,
+            "select tahun, kode_opd, kode_indikator, employee_key, achievement "
+            "from intermediate.int_employee_indicator_year",
+        ),
+        curve=read_frame(conn, "select * from marts.mart_distribution_curve"),
+        predikat_organisasi=read_frame(
+            conn,
+            "select kode_opd, tahun, predikat_organisasi from marts.mart_agency_year "
+            "where predikat_organisasi is not null",
+        ),
+        trend_series=read_frame(conn, "select * from analysis.trend_series"),
+    )
 
 
 def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
     """Row count, significant findings and suppressed rows of one table."""
     metadata: dict[str, object] = {"dagster/row_count": frame.height, "rows": frame.height}
+    if name == "findings":
+        counts = frame.group_by("verdict").len()
+        metadata |= dict(zip(counts["verdict"], counts["len"], strict=True))
     if "significant" in frame.columns:
         metadata["significant_findings"] = int(frame["significant"].sum())
     if "suppressed" in frame.columns:
@@ -100,7 +135,8 @@ def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
     specs=[
         dg.AssetSpec(
             key,
-            deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR],
+            deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR]
+            + ([MART_CURVE, MART_YEAR, TREND_SERIES] if name == "findings" else []),
             group_name="analysis",
             kinds={"duckdb", "polars"},
             description=TABLES[name],
@@ -111,19 +147,7 @@ def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
 def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
     min_group_size = load_settings().min_group_size
     with duckdb.get_connection() as conn:
-        tables = build_tables(
-            read_frame(
-                conn,
-                f"select {', '.join(EMPLOYEE_PERIOD_COLUMNS)} "
-                "from intermediate.int_employee_period",
-            ),
-            read_frame(
-                conn,
-                "select tahun, kode_opd, kode_indikator, employee_key, achievement "
-                "from intermediate.int_employee_indicator_year",
-            ),
-            min_group_size,
-        )
+        tables = build_tables(read_inputs(conn), min_group_size)
         replace_tables(conn, tables)
     for qualified, frame in tables.items():
         name = qualified.removeprefix("analysis.")

@@ -10,7 +10,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from pipelines.analysis.fairness import DIMENSIONS, OUTCOMES, PREDIKAT_ORDER
-from pipelines.analysis.raters import LABELS
+from pipelines.analysis.raters import BAND, LABELS
 
 DIMENSION_NAMES = list(DIMENSIONS)
 STRATA = sorted({"kode_opd", "golongan"})
@@ -161,6 +161,34 @@ indicator_fairness_schema = pa.DataFrameSchema(
     ordered=True,
 )
 
+
+def _rater_label_is_a_finding(data: PolarsData) -> pl.LazyFrame:
+    """lenient / severe exactly when significant and the difference is beyond the practical
+    band, in its direction (the findings rule); typical otherwise."""
+    difference = pl.col("difference")
+    finding = pl.col("significant") & ((difference < BAND.low) | (difference > BAND.high))
+    expected = (
+        pl.when(finding & (difference > 0))
+        .then(pl.lit("lenient"))
+        .when(finding & (difference < 0))
+        .then(pl.lit("severe"))
+        .otherwise(pl.lit("typical"))
+    )
+    return data.lazyframe.select(pl.col("label").is_null() | (pl.col("label") == expected))
+
+
+def _excluded_are_published(data: PolarsData) -> pl.LazyFrame:
+    """A suppressed rater is never tested, so it never leaves the other raters' reference."""
+    return data.lazyframe.select(~(pl.col("excluded_from_reference") & pl.col("suppressed")))
+
+
+_SCORE = pa.Column(pl.Float64, pa.Check.in_range(1.0, 5.0), nullable=True)
+_SCORE_GAP = pa.Column(pl.Float64, pa.Check.in_range(-4.0, 4.0), nullable=True)
+RATER_FIGURES = [
+    "n_ratees", "mean_score", "raw_effect", "shrunk_effect", "n_reference", "reference_mean",
+    "difference", "p_value", "label",
+]  # fmt: skip
+
 rater_effects_schema = pa.DataFrameSchema(
     name="analysis.rater_effects",
     columns={
@@ -168,24 +196,32 @@ rater_effects_schema = pa.DataFrameSchema(
         "kode_opd": pa.Column(pl.String),
         "penilai_key": pa.Column(pl.String, pa.Check.str_matches(r"^[0-9a-f]{16}$")),
         "n_ratees": _COUNT,
-        "mean_score": pa.Column(pl.Float64, pa.Check.in_range(1.0, 5.0), nullable=True),
-        "agency_mean": pa.Column(pl.Float64, pa.Check.in_range(1.0, 5.0), nullable=True),
-        "raw_effect": pa.Column(pl.Float64, pa.Check.in_range(-4.0, 4.0), nullable=True),
-        "shrunk_effect": pa.Column(pl.Float64, pa.Check.in_range(-4.0, 4.0), nullable=True),
+        "mean_score": _SCORE,
+        "agency_mean": _SCORE,
+        "raw_effect": _SCORE_GAP,
+        "shrunk_effect": _SCORE_GAP,
         "ci_low": _REAL,
         "ci_high": _REAL,
+        "n_reference": _COUNT,
+        "reference_mean": _SCORE,
+        "difference": _SCORE_GAP,
+        "difference_ci_low": _REAL,
+        "difference_ci_high": _REAL,
         "p_value": _P["p_value"],
         "p_adjusted": _P["p_adjusted"],
         "significant": _P["significant"],
         "label": pa.Column(pl.String, pa.Check.isin(LABELS), nullable=True),
+        "excluded_from_reference": pa.Column(pl.Boolean),
         "suppressed": pa.Column(pl.Boolean),
     },
     checks=[
-        _suppressed_carry_nothing(
-            ["n_ratees", "mean_score", "raw_effect", "shrunk_effect", "p_value", "label"]
+        _suppressed_carry_nothing(RATER_FIGURES),
+        _published_at_least(
+            ["n_ratees", "mean_score", "agency_mean", "raw_effect", "n_reference", "label"]
         ),
-        _published_at_least(["n_ratees", "mean_score", "agency_mean", "raw_effect", "label"]),
         SIGNIFICANCE,
+        pa.Check(_rater_label_is_a_finding, error="label disagrees with the findings rule"),
+        pa.Check(_excluded_are_published, error="a suppressed rater left the reference"),
     ],
     unique=["tahun", "kode_opd", "penilai_key"],
     strict=True,

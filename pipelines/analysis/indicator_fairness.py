@@ -23,14 +23,15 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from pipelines.analysis import findings
 from pipelines.analysis.fairness import (
     ALPHA,
-    ANNUAL_PERIOD,
     DIMENSIONS,
     benjamini_hochberg,
     choose_reference,
     group_column,
     welch,
+    year_outcomes,
 )
 
 WOMEN, MEN = "P", "L"
@@ -88,12 +89,14 @@ def employee_indicator_means(
     achievement of one employee on one indicator over the periods of a year."""
     gender = (
         employee_period.drop_nulls("gender")
-        .unique("employee_key", keep="first", maintain_order=True)
-        .select("employee_key", "gender")
+        .unique(["employee_key", "tahun"], keep="first", maintain_order=True)
+        .select(
+            "employee_key", pl.col("tahun").cast(indicator_achievement["tahun"].dtype), "gender"
+        )
     )
     return (
         indicator_achievement.drop_nulls("achievement")
-        .join(gender, on="employee_key", how="inner")
+        .join(gender, on=["employee_key", "tahun"], how="inner")
         .group_by("tahun", "kode_opd", "kode_indikator", "employee_key", "gender")
         .agg(achievement=pl.col("achievement").mean())
     )
@@ -141,17 +144,14 @@ def indicator_fairness(
 
 
 def employee_year_gaps(employee_period: pl.DataFrame) -> pl.DataFrame:
-    """Annual-period attributes of each employee-year with the mean self-minus-supervisor
+    """Attributes of each employee-year (``year_outcomes``) with the mean self-minus-supervisor
     gap over all its periods (NULL gaps ignored; employee-years without any dropped)."""
     gaps = (
         employee_period.drop_nulls("mean_self_supervisor_gap")
         .group_by("employee_key", "tahun")
         .agg(gap=pl.col("mean_self_supervisor_gap").mean())
     )
-    annual = employee_period.filter(pl.col("periode") == ANNUAL_PERIOD).unique(
-        ["employee_key", "tahun"], keep="first", maintain_order=True
-    )
-    return annual.join(gaps, on=["employee_key", "tahun"], how="inner")
+    return year_outcomes(employee_period).join(gaps, on=["employee_key", "tahun"], how="inner")
 
 
 def self_gap_by_group(
@@ -214,3 +214,42 @@ def _gap_row(
     if group != reference:
         row["p_value"] = welch(values, samples[reference], alpha)[0]
     return row
+
+
+def indicator_candidates(table: pl.DataFrame, min_group_size: int) -> pl.DataFrame:
+    """Family ``indicator`` of analysis.findings from analysis.indicator_fairness: women vs
+    men achievement per agency, indicator and year (effect in achievement points)."""
+    records = []
+    for r in table.iter_rows(named=True):
+        row = {
+            "family": "indicator",
+            "tahun": r["tahun"],
+            "kode_opd": r["kode_opd"],
+            "dimension": r["dimension"],
+            "subject": r["kode_indikator"],
+            "reference": f"{r['group_value']} vs {r['reference_group']}",
+            "outcome": "achievement",
+        }
+        if r["suppressed"]:
+            row |= {
+                "verdict": findings.SUPPRESSED,
+                "reason": f"Perempuan atau laki-laki pada indikator ini kurang dari"
+                f" {min_group_size} pegawai: tidak dipublikasikan.",
+            }
+        else:
+            row |= {
+                "n": r["n"],
+                "n_reference": r["n_reference"],
+                "effect": r["difference"],
+                "effect_ci_low": r["difference_ci_low"],
+                "effect_ci_high": r["difference_ci_high"],
+                "effect_measure": "achievement_points",
+                "p_value": r["p_value"],
+            }
+            if r["p_value"] is None:
+                row |= {
+                    "verdict": findings.NOT_ASSESSABLE,
+                    "reason": "Capaian tidak bervariasi: uji Welch tidak dapat dihitung.",
+                }
+        records.append(row)
+    return findings.candidates(records)

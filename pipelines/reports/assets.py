@@ -23,6 +23,7 @@ MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
 MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
 UNIT_QUARTER = dg.AssetKey(["intermediate", "int_survey_unit_quarter"])
 TREND_TABLES = [dg.AssetKey(["analysis", t]) for t in ("trend_series", "trend_tests")]
+FINDINGS = dg.AssetKey(["analysis", "findings"])
 FAIRNESS_TABLES = [
     dg.AssetKey(["analysis", t])
     for t in (
@@ -31,6 +32,7 @@ FAIRNESS_TABLES = [
         "rater_effects",
         "indicator_fairness",
         "self_gap_by_group",
+        "findings",
     )
 ]
 EXTERNAL_URL = re.compile(
@@ -59,7 +61,7 @@ def _result(
 
 @dg.asset(
     key=TRENDS_HTML,
-    deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER, *TREND_TABLES],
+    deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER, *TREND_TABLES, FINDINGS],
     group_name="reports",
     kinds={"html", "plotly"},
     description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests.",

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from pipelines.reports import figures as fx
+from pipelines.reports import findings_text
 from pipelines.reports.data import optional_table, table
 from pipelines.reports.html import Chart, Picker, ReportInfo, Section, render_page, write_report
 from pipelines.reports.png import export_pngs
@@ -208,6 +209,66 @@ def _indicator_forest(indicators: pl.DataFrame, title: str) -> Chart | None:
     )
 
 
+def _curve_summary(year: pl.DataFrame) -> str:
+    """Compliance over the agency-years that could be checked; the rest are named as not
+    assessable, so "0 of 0" never reads as "all comply"."""
+    checked = year.filter(pl.col("curve_compliant").is_not_null())
+    n_broken = checked.filter(~pl.col("curve_compliant")).height
+    unknown = year.filter(
+        pl.col("curve_compliant").is_null() & pl.col("predikat_organisasi").is_not_null()
+    ).height
+    if checked.is_empty():
+        return (
+            "Kurva distribusi: TIDAK DAPAT DINILAI — tidak ada OPD-tahun dengan predikat"
+            " tahunan (TAHUNAN) dan predikat organisasi; kepatuhan belum diketahui."
+        )
+    text = (
+        f"Kurva distribusi: {checked.height - n_broken} dari {checked.height} pasangan OPD-tahun"
+        f" yang dapat dinilai patuh; {n_broken} melanggar."
+    )
+    if unknown:
+        text += f" {unknown} OPD-tahun tidak dapat dinilai (tidak ada predikat tahunan)."
+    return text
+
+
+def _findings_sections(found: pl.DataFrame, reports_dir: Path) -> list[Section]:
+    """Findings with effect and p side by side, what could not be assessed, calibration."""
+    sections = [
+        Section(
+            "Temuan (analysis.findings)",
+            "Satu baris per hipotesis yang menjadi temuan: p terkoreksi (Benjamini-Hochberg per"
+            " keluarga uji dan tahun) di bawah 0,05 DAN efek di luar batas praktis (rasio di luar"
+            " 0,8–1,25; 0,5 poin predikat untuk penilai; 5 poin persen capaian; 15 poin persen"
+            " porsi memenuhi target; peluang unggul di luar 0,44–0,56). Tahun tanpa predikat"
+            " tahunan dinilai dari predikat periodik terakhir setiap pegawai (kolom basis).",
+            table=findings_text.findings_table(found),
+            notes=findings_text.not_assessable_notes(found),
+        )
+    ]
+    calibration = findings_text.load_calibration(reports_dir)
+    if calibration is None:
+        notes = ["Belum dikalibrasi: jalankan `make calibrate` setelah `make run`."]
+        table_html = ""
+    else:
+        notes = [
+            f"{calibration['runs']} ulangan acak (seed {calibration['seed']}) atas"
+            f" {calibration['employee_years']} pegawai-tahun, {calibration['created']}."
+        ]
+        table_html = findings_text.calibration_table(calibration)
+    sections.append(
+        Section(
+            "Kalibrasi: seberapa sering uji menuduh tanpa dasar",
+            "Label kelompok diacak di dalam OPD × golongan × tahun, penilai diacak di dalam"
+            " OPD-tahun, kode indikator di dalam pegawai-tahun, dan urutan deret tren diacak;"
+            " setiap keluarga uji dijalankan ulang. Laju = porsi ulangan dengan setidaknya satu"
+            " temuan (harus ≤ 5%).",
+            table=table_html,
+            notes=notes,
+        )
+    )
+    return sections
+
+
 def build_fairness_report(
     conn: duckdb.DuckDBPyConnection,
     out_path: Path,
@@ -228,14 +289,10 @@ def build_fairness_report(
     years = sorted(year["tahun"].unique().to_list())
     hidden = fx.SUPPRESSED_LABEL.format(n=min_group_size)
 
+    found = optional_table(conn, "analysis.findings")
     summary: list[str] = []
     broken = curve.filter(~pl.col("passed")).sort("kode_opd", "tahun", "rule_id")
-    checked = year.filter(pl.col("curve_compliant").is_not_null())
-    n_broken = checked.filter(~pl.col("curve_compliant")).height
-    summary.append(
-        f"Kurva distribusi: {checked.height - n_broken} dari {checked.height} pasangan OPD-tahun"
-        f" patuh; {n_broken} melanggar."
-    )
+    summary.append(_curve_summary(year))
     summary += [f"Pelanggaran — {rule_sentence(r)}" for r in broken.iter_rows(named=True)]
 
     sections: list[Section] = []
@@ -266,15 +323,18 @@ def build_fairness_report(
             " atau Kurang/Misconduct).",
             charts=curve_charts,
             notes=[rule_sentence(r) for r in broken.iter_rows(named=True)]
-            or ["Semua OPD-tahun patuh."],
+            or [_curve_summary(year)],
         )
     )
 
-    if rates is not None:
+    if found is not None:
+        summary += findings_text.summary_lines(found)
+        sections += _findings_sections(found, out_path.parent)
+    elif rates is not None:
         summary += _significant_rates(rates)
     else:
         summary.append("Tabel analisis keadilan (analysis.fairness_group_rates) belum dibangun.")
-    if raters is not None:
+    if raters is not None and found is None:
         flagged = raters.filter(
             pl.col("label").is_in(["lenient", "severe"]) & ~pl.col("suppressed")
         )
@@ -291,7 +351,7 @@ def build_fairness_report(
             )
         if flagged.is_empty():
             summary.append("Tidak ada penilai yang tergolong murah atau keras secara signifikan.")
-    if indicators is not None:
+    if indicators is not None and found is None:
         significant = indicators.filter(pl.col("significant") & ~pl.col("suppressed"))
         for (kode, indikator), part in significant.group_by(
             "kode_opd", "kode_indikator", maintain_order=True
@@ -302,7 +362,7 @@ def build_fairness_report(
                 f" {fx.fmt_number(abs(100 * part['difference'].mean()), 1)} poin persen daripada"
                 f" laki-laki ({part.height} tahun signifikan)."
             )
-    if gaps is not None:
+    if gaps is not None and found is None:
         for r in gaps.filter(pl.col("significant") & ~pl.col("suppressed")).iter_rows(named=True):
             summary.append(
                 f"Selisih nilai mandiri − atasan {_group_label(r['dimension'], r['group_value'])}"

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from pipelines.reports import figures as fx
+from pipelines.reports import findings_text
 from pipelines.reports.data import optional_table, table
 from pipelines.reports.html import Chart, Picker, ReportInfo, Section, render_page, write_report
 from pipelines.reports.png import export_pngs
@@ -249,9 +250,12 @@ def build_trends_report(
         f" sampai {fx.quarter_label(*periods[-1])} ({len(periods)} triwulan)."
     ]
     sections: list[Section] = []
+    found = optional_table(conn, "analysis.findings")
+    if tests is not None and found is not None:
+        tests = findings_text.judged_trends(tests, found)
     if tests is not None:
         sentences = trend_sentences(tests, series)
-        summary += sentences or ["Uji Mann-Kendall tidak menemukan tren signifikan."]
+        summary += sentences or ["Uji Mann-Kendall tidak menemukan tren yang menjadi temuan."]
         significant = tests.filter(pl.col("significant"))
         headline = significant.filter(pl.col("measure").is_in(HEADLINE_MEASURES))
         charts = []
@@ -269,8 +273,10 @@ def build_trends_report(
         sections.append(
             Section(
                 "Temuan uji tren",
-                "Uji Mann-Kendall per OPD dan per unit layanan atas seluruh triwulan yang"
-                " tersedia; p-value dikoreksi untuk banyaknya uji (Benjamini-Hochberg).",
+                "Uji Mann-Kendall (dikoreksi Hamed-Rao bila deretnya berautokorelasi) per OPD dan"
+                " per unit layanan atas seluruh triwulan yang tersedia; p-value dikoreksi untuk"
+                " banyaknya uji (Benjamini-Hochberg). Yang ditampilkan adalah temuan di"
+                " analysis.findings: signifikan dan tau Kendall minimal 0,3.",
                 charts=charts,
                 table=_tests_table(significant),
             )
