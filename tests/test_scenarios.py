@@ -79,13 +79,13 @@ def test_quarterly_gap(scenarios: dict[str, Scenario]) -> None:
     ep = s.employee_period
     assert set(ep["periode"]) == {"TW I", "TW II", "TW III", "TW IV"}
     assert ep["kode_opd"].n_unique() == 8
-    assert 550 <= ep["employee_key"].n_unique() <= 650
+    assert 730 <= ep["employee_key"].n_unique() <= 830
     (gap_2024, gap_2025) = s.truth["group_disparity"]
     assert s.truth["rater"] == [] and s.truth["indicator_disparity"] == []
     planted = gap_2024["kode_opd"]
     inside = ep.filter(pl.col("kode_opd") == planted)
     people = inside.group_by("employee_key").agg(pl.col("gender").first())["gender"]
-    assert people.len() == 120 and (people == "P").sum() == 60
+    assert people.len() == 300 and (people == "P").sum() == 150
     for periods in (["TW IV"], ["TW I", "TW II", "TW III", "TW IV"]):
         rates = dict(
             inside.filter(pl.col("periode").is_in(periods))
@@ -150,7 +150,7 @@ def test_null_ceiling(scenarios: dict[str, Scenario]) -> None:
     ep = s.employee_period
     assert s.truth["group_disparity"] == s.truth["rater"] == s.truth["indicator_disparity"] == []
     assert ep["kode_opd"].n_unique() == 10
-    assert 550 <= ep["employee_key"].n_unique() <= 650
+    assert 730 <= ep["employee_key"].n_unique() <= 830
     annual = ep.filter(pl.col("periode") == "TAHUNAN")
     assert 0.40 <= annual.select(TOP.mean()).item() <= 0.60
     teams = (

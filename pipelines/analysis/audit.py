@@ -35,8 +35,8 @@ EMPLOYEE_PERIOD_COLUMNS = [
 class FindingInputs:
     employee_period: pl.DataFrame  # EMPLOYEE_PERIOD_COLUMNS of int_employee_period
     indicator_year: pl.DataFrame  # int_employee_indicator_year
-    curve: pl.DataFrame  # marts.mart_distribution_curve
     predikat_organisasi: pl.DataFrame  # kode_opd, tahun, predikat_organisasi
+    curve: pl.DataFrame | None = None  # marts.mart_distribution_curve
     trend_series: pl.DataFrame | None = None  # analysis.trend_series
 
     def with_(self, **changes: object) -> FindingInputs:
@@ -77,9 +77,10 @@ def candidates(
         raters.rater_candidates(rater_effects, min_group_size),
         indicator_fairness.indicator_candidates(indicator_table, min_group_size),
         difficulty.indicator_difficulty(indicator_year_with_jabatan(inputs), min_group_size),
-        curve.curve_candidates(inputs.curve),
         conditional.conditional_rating(years, min_group_size),
     ]
+    if inputs.curve is not None:
+        parts.append(curve.curve_candidates(inputs.curve))
     if inputs.trend_series is not None:
         if trend_tests is None:
             trend_tests = trends.build_trend_tests(inputs.trend_series)

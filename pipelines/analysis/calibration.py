@@ -3,6 +3,10 @@ family on inputs whose labels are shuffled so that no effect can exist, and coun
 with at least one ``finding`` (the family-wise false-finding rate; BH promises a false
 *discovery* rate, so this is the stricter number an accused person cares about).
 
+The count is per family *and year*, the unit Benjamini-Hochberg controls (verdicts are
+adjusted per family and year, so that a new year never changes an old verdict); the share
+of runs with a false finding in any year is reported beside it and grows with the years.
+
 What is shuffled, per run (one seeded generator):
 - group labels: each employee-year's (gender, age band, position type) among the employees
   of the same agency x golongan x year, so grade and agency mix stay real;
@@ -17,7 +21,7 @@ false-finding rate.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,10 +44,13 @@ GROUP_LABELS = ("gender", "age_band", "jenis_jabatan")
 CALIBRATION_SCHEMA: dict[str, pl.DataType] = {
     "family": pl.String(),
     "runs": pl.Int64(),
-    "runs_with_false_finding": pl.Int64(),
+    "units": pl.Int64(),  # (run, year) pairs; one per run for multi-year trend rows
+    "units_with_false_finding": pl.Int64(),
     "rate": pl.Float64(),
     "rate_ci_low": pl.Float64(),
     "rate_ci_high": pl.Float64(),
+    "runs_with_false_finding": pl.Int64(),
+    "rate_any_year": pl.Float64(),
     "tests_per_run": pl.Float64(),
     "false_findings_per_run": pl.Float64(),
 }
@@ -135,6 +142,7 @@ def null_rows(judged: pl.DataFrame) -> pl.DataFrame:
 @dataclass(frozen=True)
 class RunCount:
     family: str
+    tahun: int | None
     tests: int
     findings: int
 
@@ -142,15 +150,18 @@ class RunCount:
 def one_run(
     inputs: audit.FindingInputs, min_group_size: int, rng: np.random.Generator
 ) -> list[RunCount]:
+    """Tests and false findings per (family, tahun) of one permuted copy."""
     judged = findings.judge(audit.candidates(permuted(inputs, rng), min_group_size))
     rows = null_rows(judged)
     out = []
     for family in CALIBRATED_FAMILIES:
         part = rows.filter(pl.col("family") == family)
-        tested = part.filter(pl.col("verdict").is_in([findings.FINDING, findings.NO_FINDING]))
-        out.append(
-            RunCount(family, tested.height, int((part["verdict"] == findings.FINDING).sum()))
-        )
+        years = sorted(set(part["tahun"].to_list()), key=lambda t: (t is None, t)) or [None]
+        for tahun in years:
+            unit = part.filter(pl.col("tahun").eq_missing(tahun))
+            tested = unit["verdict"].is_in([findings.FINDING, findings.NO_FINDING]).sum()
+            found = int((unit["verdict"] == findings.FINDING).sum())
+            out.append(RunCount(family, tahun, int(tested), found))
     return out
 
 
@@ -159,32 +170,36 @@ def calibrate(
     runs: int,
     min_group_size: int = 5,
     seed: int = 0,
-    progress=None,
+    progress: Callable[[], object] | None = None,
 ) -> pl.DataFrame:
-    """Per family: share of `runs` null runs with any finding, Wilson 95% interval."""
+    """Per family: the share of (run, year) units with any finding - the unit BH controls,
+    as verdicts are adjusted per family and year - with its Wilson 95% interval, and the
+    share of runs with a finding in any year (which grows with the number of years)."""
     rng = np.random.default_rng(seed)
-    counts: dict[str, list[RunCount]] = {f: [] for f in CALIBRATED_FAMILIES}
-    for _ in range(runs):
-        for count in one_run(inputs, min_group_size, rng):
-            counts[count.family].append(count)
+    counts: list[tuple[int, RunCount]] = []
+    for run in range(runs):
+        counts += [(run, c) for c in one_run(inputs, min_group_size, rng)]
         if progress is not None:
             progress()
     records = []
-    for family, per_run in counts.items():
-        hit = sum(c.findings > 0 for c in per_run)
-        low, high = proportion_confint(hit, runs, method="wilson") if runs else (math.nan,) * 2
+    for family in CALIBRATED_FAMILIES:
+        units = [(run, c) for run, c in counts if c.family == family and c.tests > 0]
+        hit = sum(c.findings > 0 for _, c in units)
+        low, high = proportion_confint(hit, len(units), method="wilson") if units else (0, 1)
+        runs_hit = len({run for run, c in units if c.findings > 0})
         records.append(
             {
                 "family": family,
                 "runs": runs,
-                "runs_with_false_finding": hit,
-                "rate": hit / runs if runs else None,
+                "units": len(units),
+                "units_with_false_finding": hit,
+                "rate": hit / len(units) if units else None,
                 "rate_ci_low": float(low),
                 "rate_ci_high": float(high),
-                "tests_per_run": float(np.mean([c.tests for c in per_run])) if per_run else 0.0,
-                "false_findings_per_run": float(np.mean([c.findings for c in per_run]))
-                if per_run
-                else 0.0,
+                "runs_with_false_finding": runs_hit,
+                "rate_any_year": runs_hit / runs if runs else None,
+                "tests_per_run": sum(c.tests for _, c in units) / runs if runs else 0.0,
+                "false_findings_per_run": sum(c.findings for _, c in units) / runs if runs else 0.0,
             }
         )
     return pl.DataFrame(records, schema=CALIBRATION_SCHEMA)
@@ -193,13 +208,17 @@ def calibrate(
 def markdown(table: pl.DataFrame) -> str:
     """The calibration table as the README shows it."""
     lines = [
-        "| family | runs | runs with a false finding | rate | 95% CI | tests per run |",
-        "|---|---:|---:|---:|---|---:|",
+        "| family | runs | family-years with a false finding | rate per family-year (95% CI)"
+        " | runs with one in any year | tests per run |",
+        "|---|---:|---:|---|---:|---:|",
     ]
     for r in table.iter_rows(named=True):
+        if not r["units"]:
+            lines.append(f"| {r['family']} | {r['runs']} | no test on this data | | | 0 |")
+            continue
         lines.append(
-            f"| {r['family']} | {r['runs']} | {r['runs_with_false_finding']} |"
-            f" {100 * r['rate']:.1f}% | {100 * r['rate_ci_low']:.1f}–{100 * r['rate_ci_high']:.1f}%"
-            f" | {r['tests_per_run']:.0f} |"
+            f"| {r['family']} | {r['runs']} | {r['units_with_false_finding']} / {r['units']} |"
+            f" {100 * r['rate']:.1f}% ({100 * r['rate_ci_low']:.1f}–{100 * r['rate_ci_high']:.1f}%)"
+            f" | {100 * r['rate_any_year']:.1f}% | {r['tests_per_run']:.0f} |"
         )
     return "\n".join(lines)

@@ -39,10 +39,12 @@ Identification, so the fit means what it says:
 
 Speed: the stock ``OrderedModel`` differentiates the likelihood numerically (about 20 s
 for one 20 000-row fit with 40 parameters); ``_OrderedLogit`` is the same model with the
-analytic score and Hessian, fitted by Newton's method (BFGS as fallback), well under a
-second. A year with more than ``MAX_FIT_ROWS`` (50 000) usable rows is fitted on a seeded
-random sample of 50 000 rows (seed ``SAMPLE_SEED``); n and n_reference then count the
-sampled rows.
+analytic score and Hessian, computed on a sparse copy of the design (agency dummies are
+mostly zeros; sparse products also avoid multithreaded BLAS, which slowed 15-30x when
+other processes shared the CPU), fitted by Newton's method (BFGS as fallback): about
+0.5 s for three outcomes on a 20 000-row year. A year with more than ``MAX_FIT_ROWS``
+(50 000) usable rows is fitted on a seeded random sample of 50 000 rows (seed
+``SAMPLE_SEED``); n and n_reference then count the sampled rows.
 
 Input columns: employee_key, tahun, kode_opd, golongan, mean_achievement, predikat,
 rating_hasil_kerja, rating_perilaku and each dimension's column (gender "L"/"P").

@@ -10,7 +10,9 @@ What each group is compared with, so that a difference means what an evaluator r
 - gender: women (P) against men (L);
 - gender x golongan, gender x jenis_jabatan: women against men *of the same golongan or
   position type* (P x III/a vs L x III/a), never against the largest cell;
-- age band, golongan, position type: each group against all other employees of the scope;
+- age band, golongan, position type: each group against all other employees of the scope
+  (golongan and position type pooled only: inside an agency they are the job, not a
+  protected trait, and every extra test dilutes the year's BH family);
 - agency (pooled only): against the other agencies holding the same organisation predikat
   that year, because the distribution curve *requires* an Istimewa agency to give more
   Sangat Baik; an agency alone in its predikat is not assessable.
@@ -42,6 +44,9 @@ WOMEN, MEN = "P", "L"
 ORDINAL = "predikat_order"
 REST = "lainnya"
 SINGLE = ("age_band", "golongan", "jenis_jabatan")
+# Inside one agency only the protected attributes are compared: grade and position differ
+# in what the job asks, and each extra test costs the whole year's family power under BH.
+PROTECTED = ("age_band",)
 WITHIN = {"gender x golongan": "golongan", "gender x jenis_jabatan": "jenis_jabatan"}
 Z = float(stats.norm.ppf(0.975))
 
@@ -101,7 +106,7 @@ def _comparisons(rows: pl.DataFrame, pooled: bool, org: pl.DataFrame) -> Iterato
     """(dimension, subject, reference, subject rows mask, reference rows mask)."""
     gender = rows["gender"].to_numpy()
     yield "gender", WOMEN, MEN, gender == WOMEN, gender == MEN
-    for dimension in SINGLE:
+    for dimension in SINGLE if pooled else PROTECTED:
         values = rows[dimension].to_numpy()
         for value in sorted({v for v in values if v is not None}):
             yield dimension, value, REST, values == value, (values != value) & (values != None)  # noqa: E711

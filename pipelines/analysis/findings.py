@@ -184,4 +184,5 @@ def judge(frame: pl.DataFrame, alpha: float = ALPHA) -> pl.DataFrame:
         records.append(row)
     if not records:
         return empty()
-    return pl.DataFrame(records).drop("_row").cast(FINDINGS_SCHEMA).select(FINDINGS_COLUMNS)
+    schema = {**FINDINGS_SCHEMA, "_row": pl.UInt32()}
+    return pl.DataFrame(records, schema=schema).select(FINDINGS_COLUMNS)

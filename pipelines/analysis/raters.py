@@ -164,8 +164,11 @@ def permutation_test_from_sums(
     union is (scores piled at the ceiling, a few low ones): the third moment of a sample
     mean drawn without replacement is mu3 (N - n)(N - 2n) / (n^2 (N - 1)(N - 2)), so
     p = 2 min(F(z), 1 - F(z)) with F the Pearson type III law of mean 0, sd 1 and that
-    skewness (scipy permutation_test's two-sided p), floored at 2 / C(N, n1), the smallest
-    permutation p. The interval inverts the same law: [d - q_hi se, d - q_lo se].
+    skewness (twice the smaller tail, as scipy's permutation_test), floored at 2 / C(N, n1),
+    the smallest permutation p. With integer scores it tracks the permutation mid-p (the
+    observed value counted half); scipy's p, counting it whole, is more conservative. The
+    interval inverts the same law: [d - q_hi se, d - q_lo se], so it excludes 0 exactly
+    when p < alpha (bar the floor).
 
     Keys z, skew, se, p, difference, low, high; NaN where undefined (an empty side, fewer
     than three values, or no variance: rounding below 1e-12 of the squares is 0)."""
@@ -225,9 +228,10 @@ def reference_tests(
 ) -> dict[str, np.ndarray]:
     """Test every rater row of ``sums`` (from rater_sums) against the other raters of its
     agency-year, excluding deviant raters from the references round by round (module doc).
-    Unpublished rows are neither tested nor excluded but stay in every reference. Returns
-    the final round's arrays (row order of ``sums``): t, p, p_adjusted, difference, low,
-    high, n_reference, reference_s (centred sum), excluded, finding."""
+    Unpublished rows are neither tested nor excluded but stay in every reference;
+    ``sums`` must be sorted by (tahun, kode_opd). Returns the final round's arrays (row
+    order of ``sums``): those of permutation_test_from_sums with p NaN on unpublished rows,
+    plus p_adjusted, n_reference, reference_s (its centred sum), excluded, finding."""
     g = agency_index(sums)
     tahun = sums["tahun"].to_numpy()
     moments = _moments(sums)

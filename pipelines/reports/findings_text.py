@@ -126,18 +126,25 @@ def load_calibration(reports_dir: Path) -> dict | None:
 def calibration_table(calibration: dict) -> str:
     body = []
     for r in calibration["families"]:
+        if not r["units"]:
+            rate = "<td class='num' colspan='3'>tidak ada uji pada data ini</td>"
+        else:
+            rate = (
+                f"<td class='num'>{r['units_with_false_finding']} / {r['units']}</td>"
+                f"<td class='num'>{fx.fmt_percent(r['rate'])} ({fx.fmt_percent(r['rate_ci_low'])}"
+                f" – {fx.fmt_percent(r['rate_ci_high'])})</td>"
+                f"<td class='num'>{fx.fmt_percent(r['rate_any_year'])}</td>"
+            )
         body.append(
             f"<tr><td>{html.escape(FAMILY_LABELS.get(r['family'], r['family']))}</td>"
-            f"<td class='num'>{r['runs']}</td><td class='num'>{r['runs_with_false_finding']}</td>"
-            f"<td class='num'>{fx.fmt_percent(r['rate'])}</td>"
-            f"<td class='num'>{fx.fmt_percent(r['rate_ci_low'])} – "
-            f"{fx.fmt_percent(r['rate_ci_high'])}</td>"
+            f"<td class='num'>{r['runs']}</td>{rate}"
             f"<td class='num'>{r['tests_per_run']:.0f}</td></tr>"
         )
     return (
         "<table><thead><tr><th>Keluarga uji</th><th>Ulangan acak</th>"
-        "<th>Ulangan dengan temuan palsu</th><th>Laju temuan palsu</th><th>Selang 95%</th>"
-        "<th>Uji per ulangan</th></tr></thead><tbody>" + "".join(body) + "</tbody></table>"
+        "<th>Keluarga-tahun dengan temuan palsu</th><th>Laju per keluarga-tahun (selang 95%)</th>"
+        "<th>Ulangan dengan temuan palsu di tahun mana pun</th><th>Uji per ulangan</th></tr>"
+        "</thead><tbody>" + "".join(body) + "</tbody></table>"
     )
 
 
