@@ -230,12 +230,14 @@ def test_agencies_are_compared_with_agencies_of_the_same_organisation_predikat()
         ("IST", "L", "III/a"): [SB] * 12 + [B] * 8,
         ("BK1", "L", "III/a"): [SB] * 2 + [B] * 14 + [BP] * 4,
         ("BK2", "L", "III/a"): [SB] * 2 + [B] * 15 + [BP] * 3,
+        ("BK3", "L", "III/a"): [SB] * 15 + [B] * 5,  # breaks the Baik curve
     }
     org = pl.DataFrame(
         {
-            "kode_opd": ["IST", "BK1", "BK2"],
-            "tahun": [2024] * 3,
-            "predikat_organisasi": ["Istimewa", "Baik", "Baik"],
+            "kode_opd": ["IST", "BK1", "BK2", "BK3"],
+            "tahun": [2024] * 4,
+            "predikat_organisasi": ["Istimewa", "Baik", "Baik", "Baik"],
+            "curve_compliant": [True, True, True, False],
         }
     )
     rows = disparity.group_disparity(_employees(cells), org)
@@ -243,8 +245,10 @@ def test_agencies_are_compared_with_agencies_of_the_same_organisation_predikat()
     ist = agency.filter(pl.col("subject") == "IST")
     assert set(ist["verdict"].to_list()) == {"not_assessable"}  # alone in its predikat
     bk1 = agency.filter((pl.col("subject") == "BK1") & (pl.col("outcome") == "top_band"))
-    assert bk1["reference"][0] == "OPD lain berpredikat Baik"
-    assert bk1["n_reference"][0] == 20  # BK2 only, never the Istimewa agency
+    assert bk1["reference"][0] == "OPD lain berpredikat Baik yang patuh kurva"
+    assert bk1["n_reference"][0] == 20  # BK2 only: not the Istimewa nor the curve breaker
+    bk3 = agency.filter((pl.col("subject") == "BK3") & (pl.col("outcome") == "top_band"))
+    assert bk3["n_reference"][0] == 40  # a curve breaker is still judged, against both
 
 
 def test_small_groups_are_suppressed_with_no_figure() -> None:

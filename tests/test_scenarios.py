@@ -150,7 +150,7 @@ def test_null_ceiling(scenarios: dict[str, Scenario]) -> None:
     ep = s.employee_period
     assert s.truth["group_disparity"] == s.truth["rater"] == s.truth["indicator_disparity"] == []
     assert ep["kode_opd"].n_unique() == 10
-    assert 730 <= ep["employee_key"].n_unique() <= 830
+    assert 550 <= ep["employee_key"].n_unique() <= 650
     annual = ep.filter(pl.col("periode") == "TAHUNAN")
     assert 0.40 <= annual.select(TOP.mean()).item() <= 0.60
     teams = (

@@ -35,7 +35,7 @@ EMPLOYEE_PERIOD_COLUMNS = [
 class FindingInputs:
     employee_period: pl.DataFrame  # EMPLOYEE_PERIOD_COLUMNS of int_employee_period
     indicator_year: pl.DataFrame  # int_employee_indicator_year
-    predikat_organisasi: pl.DataFrame  # kode_opd, tahun, predikat_organisasi
+    predikat_organisasi: pl.DataFrame  # kode_opd, tahun, predikat_organisasi[, curve_compliant]
     curve: pl.DataFrame | None = None  # marts.mart_distribution_curve
     trend_series: pl.DataFrame | None = None  # analysis.trend_series
 

@@ -14,8 +14,9 @@ What each group is compared with, so that a difference means what an evaluator r
   (golongan and position type pooled only: inside an agency they are the job, not a
   protected trait, and every extra test dilutes the year's BH family);
 - agency (pooled only): against the other agencies holding the same organisation predikat
-  that year, because the distribution curve *requires* an Istimewa agency to give more
-  Sangat Baik; an agency alone in its predikat is not assessable.
+  that year and complying with its curve, because the curve *requires* an Istimewa agency to
+  give more Sangat Baik (and one agency breaking it must not make its peers look strict); an
+  agency alone in its predikat is not assessable.
 
 Tests: top and bottom band by Fisher's exact test on the 2x2 table (exact at any cell
 size; no chi-square on sparse tables); in the pooled scope the comparison is made within
@@ -125,14 +126,16 @@ def _comparisons(rows: pl.DataFrame, pooled: bool, org: pl.DataFrame) -> Iterato
         by_agency = rows.join(org, on=["kode_opd", "tahun"], how="left")
         agency = by_agency["kode_opd"].to_numpy()
         org_value = by_agency["predikat_organisasi"].fill_null("(tidak diketahui)").to_numpy()
+        # An agency that breaks its curve is no yardstick for what the predikat allows.
+        yardstick = by_agency["curve_compliant"].fill_null(True).to_numpy()
         for value in sorted(set(agency)):
             own_org = org_value[agency == value][0]
             yield (
                 "kode_opd",
                 value,
-                f"OPD lain berpredikat {own_org}",
+                f"OPD lain berpredikat {own_org} yang patuh kurva",
                 agency == value,
-                (agency != value) & (org_value == own_org),
+                (agency != value) & (org_value == own_org) & yardstick,
             )
 
 
@@ -146,17 +149,20 @@ def group_disparity(
         pl.col("tahun").cast(pl.Int32),
         pl.col("predikat").replace_strict(PREDIKAT_SCORE, return_dtype=pl.Int8).alias("score"),
     )
-    org = (
-        predikat_organisasi.select(
-            pl.col("kode_opd").cast(pl.String),
-            pl.col("tahun").cast(pl.Int32),
-            pl.col("predikat_organisasi").cast(pl.String),
-        ).unique(["kode_opd", "tahun"])
-        if predikat_organisasi is not None
-        else pl.DataFrame(
-            schema={"kode_opd": pl.String, "tahun": pl.Int32, "predikat_organisasi": pl.String}
+    schema = {
+        "kode_opd": pl.String,
+        "tahun": pl.Int32,
+        "predikat_organisasi": pl.String,
+        "curve_compliant": pl.Boolean,
+    }
+    org = pl.DataFrame(schema=schema)
+    if predikat_organisasi is not None:
+        given = predikat_organisasi
+        if "curve_compliant" not in given.columns:
+            given = given.with_columns(curve_compliant=pl.lit(None, pl.Boolean))
+        org = given.select([pl.col(c).cast(t) for c, t in schema.items()]).unique(
+            ["kode_opd", "tahun"]
         )
-    )
     records: list[dict[str, object]] = []
     for (tahun,), year in sorted(years.partition_by("tahun", as_dict=True).items()):
         basis = _basis_text(year)

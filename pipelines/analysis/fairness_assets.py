@@ -109,7 +109,8 @@ def read_inputs(conn: DuckDBPyConnection) -> audit.FindingInputs:
         curve=read_frame(conn, "select * from marts.mart_distribution_curve"),
         predikat_organisasi=read_frame(
             conn,
-            "select kode_opd, tahun, predikat_organisasi from marts.mart_agency_year "
+            "select kode_opd, tahun, predikat_organisasi, curve_compliant "
+            "from marts.mart_agency_year "
             "where predikat_organisasi is not null",
         ),
         trend_series=read_frame(conn, "select * from analysis.trend_series"),
