@@ -304,3 +304,53 @@ def test_trend_p_value_never_credits_negative_autocorrelation_but_pays_for_posit
     original, modified = mk.original_test(persistent), mk.hamed_rao_modification_test(persistent)
     assert modified.var_s > original.var_s  # this series is autocorrelated
     assert trends.mann_kendall(persistent).p_value == pytest.approx(modified.p)
+
+
+# ---------------------------------------------------------------- what the report says
+
+
+def test_report_never_reads_zero_of_zero_as_compliance() -> None:
+    from pipelines.reports.fairness import _curve_summary
+
+    year = pl.DataFrame(
+        {
+            "kode_opd": ["A", "B"],
+            "tahun": [2025, 2025],
+            "predikat_organisasi": ["Baik", "Baik"],
+            "curve_compliant": [None, None],
+        },
+        schema_overrides={"curve_compliant": pl.Boolean},
+    )
+    text = _curve_summary(year)
+    assert "TIDAK DAPAT DINILAI" in text and "patuh;" not in text
+    partly = year.with_columns(curve_compliant=pl.Series([True, None], dtype=pl.Boolean))
+    assert _curve_summary(partly) == (
+        "Kurva distribusi: 1 dari 1 pasangan OPD-tahun yang dapat dinilai patuh; 0 melanggar."
+        " 1 OPD-tahun tidak dapat dinilai (tidak ada predikat tahunan)."
+    )
+
+
+def test_a_family_with_nothing_tested_is_reported_not_assessable() -> None:
+    from pipelines.reports.findings_text import summary_lines
+
+    rows = findings.judge(
+        findings.candidates(
+            [
+                {
+                    "family": "distribution_curve",
+                    "tahun": 2025,
+                    "kode_opd": "A",
+                    "verdict": "not_assessable",
+                    "reason": "Tidak ada predikat tahunan.",
+                },
+                _candidate("rater", 2025, 0.001, 1.2, "predikat_points"),
+            ]
+        )
+    )
+    lines = summary_lines(rows)
+    curve_line = next(line for line in lines if line.startswith("Kurva distribusi"))
+    assert "TIDAK DAPAT DINILAI" in curve_line and "Tidak ada predikat tahunan." in curve_line
+    rater_line = next(line for line in lines if line.startswith("Penilai"))
+    assert rater_line.startswith("Penilai murah/keras: 1 temuan dari 1 uji")
+    group_line = next(line for line in lines if line.startswith("Kesenjangan"))
+    assert "TIDAK DAPAT DINILAI" in group_line  # no rows at all is not "no gap"

@@ -172,6 +172,10 @@ SMALL_PUBLISHED = {
     "where not suppressed and (n_ratees is null or n_ratees < $1)",
     "self_gap_by_group": "select * from analysis.self_gap_by_group "
     "where not suppressed and (n is null or n < $1)",
+    # trend rows count periods and curve rows an agency's whole staff: not groups of people.
+    "findings": "select * from analysis.findings where verdict <> 'suppressed' "
+    "and family in ('group_disparity', 'rater', 'indicator', 'conditional_rating') "
+    "and (n < $1 or n_reference < $1)",
 }
 
 

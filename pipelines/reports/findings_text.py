@@ -26,6 +26,23 @@ VERDICT_LABELS = {
     "not_assessable": "tidak dapat dinilai",
     "suppressed": "disembunyikan (kelompok kecil)",
 }
+OUTCOME_LABELS = {
+    "top_band": "predikat teratas (Sangat Baik)",
+    "bottom_band": "predikat terbawah (Butuh Perbaikan ke bawah)",
+    "predikat_order": "urutan predikat",
+    "top_band_within_opd": "predikat teratas, dibandingkan di dalam OPD",
+    "bottom_band_within_opd": "predikat terbawah, dibandingkan di dalam OPD",
+    "predikat_score": "skor predikat",
+    "achievement": "capaian",
+    "share_meeting_target": "porsi memenuhi target",
+    "predikat_distribution": "sebaran predikat",
+    "predikat": "predikat",
+    "rating_hasil_kerja": "rating hasil kerja",
+    "rating_perilaku": "rating perilaku kerja",
+    "quarter": "per triwulan",
+    "year": "per tahun",
+}
+FINDINGS_PER_FAMILY = 5  # in the summary; the rest are in the findings table
 CALIBRATION_FILE = "kalibrasi.json"
 FAIRNESS_FAMILIES = [f for f in FAMILY_LABELS if f != "trend"]
 
@@ -42,13 +59,14 @@ def _where(r: dict) -> str:
     if r["reference"]:
         parts.append(f"vs {r['reference'].replace(' x ', ' × ')}")
     if r["outcome"]:
-        parts.append(f"({r['outcome']})")
+        parts.append(f"({OUTCOME_LABELS.get(r['outcome'], r['outcome'])})")
     return " · ".join(p for p in parts if p)
 
 
 def summary_lines(found: pl.DataFrame, families: list[str] = FAIRNESS_FAMILIES) -> list[str]:
     """One line per family: how many hypotheses, findings and non-assessable ones; then each
-    finding in one sentence. A family with nothing tested says so instead of "all clear"."""
+    family's strongest findings in one sentence each. A family with nothing tested says so
+    instead of "all clear"."""
     lines = []
     for family in families:
         part = found.filter(pl.col("family") == family)
@@ -71,11 +89,16 @@ def summary_lines(found: pl.DataFrame, families: list[str] = FAIRNESS_FAMILIES) 
             f" ({counts['not_assessable']} tidak dapat dinilai, {counts['suppressed']}"
             " disembunyikan karena kelompok kecil)."
         )
-    for r in (
-        found.filter(pl.col("verdict") == "finding").sort("family", "tahun").iter_rows(named=True)
-    ):
-        if r["family"] in families:
-            lines.append(f"Temuan — {_where(r)}: {r['reason']}")
+    for family in families:
+        hits = found.filter((pl.col("family") == family) & (pl.col("verdict") == "finding"))
+        strongest = hits.sort("p_adjusted", "tahun", "kode_opd", nulls_last=True)
+        for r in strongest.head(FINDINGS_PER_FAMILY).iter_rows(named=True):
+            lines.append(f"{_where(r)} — {r['reason']}")
+        if hits.height > FINDINGS_PER_FAMILY:
+            lines.append(
+                f"… dan {hits.height - FINDINGS_PER_FAMILY} temuan {FAMILY_LABELS[family].lower()}"
+                " lain: lihat tabel Temuan."
+            )
     return lines
 
 
