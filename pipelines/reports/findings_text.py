@@ -54,10 +54,11 @@ def _where(r: dict) -> str:
     if r["subject"]:
         subject = r["subject"]
         if r["family"] == "rater":
-            subject = f"penilai {fx.short_key(subject)}"
+            subject = fx.short_key(subject)
         parts.append(subject.replace(" x ", " × "))
     if r["reference"]:
-        parts.append(f"vs {r['reference'].replace(' x ', ' × ')}")
+        reference = r["reference"].replace(" x ", " × ")
+        parts.append(reference if " vs " in reference else f"vs {reference}")
     if r["outcome"]:
         parts.append(f"({OUTCOME_LABELS.get(r['outcome'], r['outcome'])})")
     return " · ".join(p for p in parts if p)
