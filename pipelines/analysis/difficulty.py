@@ -81,7 +81,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from pipelines.analysis import findings
 
@@ -176,16 +175,6 @@ def _tests(
         }
 
 
-def _bh_per_year(p: np.ndarray, tahun: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg within each tahun; NaN p stays NaN and is not a test."""
-    adjusted = np.full(p.shape, np.nan)
-    for value in np.unique(tahun):
-        rows = np.flatnonzero((tahun == value) & ~np.isnan(p))
-        if rows.size:
-            adjusted[rows] = multipletests(p[rows], method="fdr_bh")[1]
-    return adjusted
-
-
 def _most_extreme_per_cell(
     cell: np.ndarray,
     candidate: np.ndarray,
@@ -249,7 +238,7 @@ def indicator_difficulty(
     for round_ in range(max_rounds + 1):
         test = _tests(k, person, met, excluded, starts, alpha)
         tested = pool & (test["n"] >= min_group_size)
-        p_adjusted = _bh_per_year(np.where(tested, test["p"], np.nan), tahun)
+        p_adjusted = findings.bh_within(np.where(tested, test["p"], np.nan), tahun)
         with np.errstate(invalid="ignore"):
             outside = (test["effect"] < BAND.low) | (test["effect"] > BAND.high)
         finding = (p_adjusted < alpha) & outside

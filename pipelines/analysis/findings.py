@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 from statsmodels.stats.multitest import multipletests
 
@@ -109,6 +110,17 @@ MEASURE_TEXT = {
     "probability_of_superiority": "peluang unggul",
     "share_beyond_bound": "kelebihan porsi di atas batas aturan",
 }
+
+
+def bh_within(p: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg within each group value (e.g. tahun); NaN p stays NaN and is not
+    a test. The families' own exclusion rounds use it to predict ``judge``'s verdicts."""
+    adjusted = np.full(p.shape, np.nan)
+    for value in np.unique(group):
+        rows = np.flatnonzero((group == value) & ~np.isnan(p))
+        if rows.size:
+            adjusted[rows] = multipletests(p[rows], method="fdr_bh")[1]
+    return adjusted
 
 
 def empty() -> pl.DataFrame:

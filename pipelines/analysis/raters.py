@@ -63,7 +63,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from scipy import special, stats
-from statsmodels.stats.multitest import multipletests
 
 from pipelines.analysis import findings
 from pipelines.analysis.fairness import ALPHA, PREDIKAT_SCORE
@@ -206,16 +205,6 @@ def permutation_test_from_sums(
     }
 
 
-def bh_by_group(p: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg within each group value; NaN p stays NaN and is not a test."""
-    adjusted = np.full(p.shape, np.nan)
-    for value in np.unique(group):
-        rows = np.flatnonzero((group == value) & ~np.isnan(p))
-        if rows.size:
-            adjusted[rows] = multipletests(p[rows], method="fdr_bh")[1]
-    return adjusted
-
-
 def is_finding(p_adjusted: np.ndarray, difference: np.ndarray, alpha: float) -> np.ndarray:
     """The findings rule: BH-significant and outside the practical band (as findings.judge)."""
     with np.errstate(invalid="ignore"):
@@ -241,7 +230,7 @@ def reference_tests(
         reference = _reference_sums(g, moments, excluded)
         test = permutation_test_from_sums(*moments, *reference, alpha=alpha)
         p = np.where(published, test["p"], np.nan)
-        p_adjusted = bh_by_group(p, tahun)
+        p_adjusted = findings.bh_within(p, tahun)
         finding = is_finding(p_adjusted, test["difference"], alpha)
         if round_ == max_rounds:
             break

@@ -14,6 +14,7 @@ Pure functions, polars in and polars out; the Dagster assets read and write the 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,7 +235,9 @@ def mann_kendall(values: np.ndarray) -> MannKendall | None:
     # variance is accepted: on 5-12 points a "significant" negative lag is noise, and
     # crediting it shrank one series' p from 0.26 to 0.002.
     result = mk.original_test(values, alpha=ALPHA)
-    modified = mk.hamed_rao_modification_test(values, alpha=ALPHA)
+    with warnings.catch_warnings():  # a negative corrected Var(S) gives NaN: not accepted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        modified = mk.hamed_rao_modification_test(values, alpha=ALPHA)
     if modified.var_s > result.var_s:
         result = modified
     return MannKendall(str(result.trend), float(result.p), float(result.Tau), float(result.slope))

@@ -168,13 +168,7 @@ def build_employees(seed: int, agency: Agency, issued: set[int]) -> pl.DataFrame
         ],
     )
 
-    first = np.where(
-        gender == 1,
-        np.array(catalog.MALE_FIRST)[rng.integers(0, len(catalog.MALE_FIRST), size=n)],
-        np.array(catalog.FEMALE_FIRST)[rng.integers(0, len(catalog.FEMALE_FIRST), size=n)],
-    )
-    last = np.array(catalog.LAST_NAMES)[rng.integers(0, len(catalog.LAST_NAMES), size=n)]
-    degree = np.array(catalog.DEGREES)[rng.integers(0, len(catalog.DEGREES), size=n)]
+    first, last, degree = draw_names(rng, gender)
     nip_str = pl.Series("nip", nip).cast(pl.String)
     return pl.DataFrame(
         {
@@ -193,6 +187,21 @@ def build_employees(seed: int, agency: Agency, issued: set[int]) -> pl.DataFrame
             "ability": rng.standard_normal(n),
         }
     )
+
+
+def draw_names(
+    rng: np.random.Generator, gender: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first name matching the NIP's gender digit, last name, degree suffix) per person."""
+    n = len(gender)
+    first = np.where(
+        gender == 1,
+        np.array(catalog.MALE_FIRST)[rng.integers(0, len(catalog.MALE_FIRST), size=n)],
+        np.array(catalog.FEMALE_FIRST)[rng.integers(0, len(catalog.FEMALE_FIRST), size=n)],
+    )
+    last = np.array(catalog.LAST_NAMES)[rng.integers(0, len(catalog.LAST_NAMES), size=n)]
+    degree = np.array(catalog.DEGREES)[rng.integers(0, len(catalog.DEGREES), size=n)]
+    return first, last, degree
 
 
 def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ from pipelines.generate.curve import (
     complies,
     quota,
 )
-from pipelines.generate.population import Agency, _days_in_month, _unique_nips
+from pipelines.generate.population import Agency, _days_in_month, _unique_nips, draw_names
 from pipelines.generate.rng import stream
 from pipelines.generate.surveys import service_population
 from pipelines.generate.variants import PLAIN
@@ -266,13 +266,7 @@ def _people(
 
     draws = rng.random(n)
     jabatan = [title(i, int(role[i]), str(unit[i]), float(draws[i])) for i in range(n)]
-    first = np.where(
-        gender == 1,
-        np.array(catalog.MALE_FIRST)[rng.integers(0, len(catalog.MALE_FIRST), size=n)],
-        np.array(catalog.FEMALE_FIRST)[rng.integers(0, len(catalog.FEMALE_FIRST), size=n)],
-    )
-    last = np.array(catalog.LAST_NAMES)[rng.integers(0, len(catalog.LAST_NAMES), size=n)]
-    degree = np.array(catalog.DEGREES)[rng.integers(0, len(catalog.DEGREES), size=n)]
+    first, last, degree = draw_names(rng, gender)
     nip_text = [str(int(x)) for x in nip]
     return pl.DataFrame(
         {
