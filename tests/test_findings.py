@@ -331,7 +331,7 @@ def test_report_never_reads_zero_of_zero_as_compliance() -> None:
 
 
 def test_a_family_with_nothing_tested_is_reported_not_assessable() -> None:
-    from pipelines.reports.findings_text import summary_lines
+    from pipelines.reports.findings_text import FAIRNESS_FAMILIES, summary_lines
 
     rows = findings.judge(
         findings.candidates(
@@ -347,7 +347,7 @@ def test_a_family_with_nothing_tested_is_reported_not_assessable() -> None:
             ]
         )
     )
-    lines = summary_lines(rows)
+    lines = summary_lines(rows, FAIRNESS_FAMILIES)
     curve_line = next(line for line in lines if line.startswith("Kurva distribusi"))
     assert "TIDAK DAPAT DINILAI" in curve_line and "Tidak ada predikat tahunan." in curve_line
     rater_line = next(line for line in lines if line.startswith("Penilai"))

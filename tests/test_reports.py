@@ -176,9 +176,7 @@ def test_fairness_names_broken_curve_rules_and_hides_small_groups(reports: Repor
     finally:
         conn.close()
     page = reports.page("fairness.html")
-    assert (
-        f"{compliant[0]} dari {compliant[1]} pasangan OPD-tahun yang dapat dinilai patuh" in page
-    )
+    assert f"{compliant[0]} dari {compliant[1]} pasangan OPD-tahun yang dapat dinilai patuh" in page
     assert "Kalibrasi" in page and "Temuan (analysis.findings)" in page
     for kode, tahun, rule in broken.iter_rows():
         assert re.search(
