@@ -57,6 +57,11 @@ def _typed_reference(
 ) -> pl.DataFrame:
     """Read one reference CSV, type it and validate it (raising with reasons)."""
     columns = text + integers
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path.relative_to(data_dir).as_posix()} is missing under {data_dir}: this reference"
+            f" file is required (columns: {', '.join(columns)})"
+        )
     frame = read_export(path, columns, display_name=path.relative_to(data_dir).as_posix())
     parsed = {c: parse_integer(pl.col(c), c) for c in integers}
     reasons = [p.reason for p in parsed.values()]
@@ -97,8 +102,15 @@ def read_predikat_organisasi(data_dir: Path) -> pl.DataFrame:
 
 
 def read_service_population(data_dir: Path) -> pl.DataFrame:
+    """Optional: without it the SKM sample-size audit has no population to compare with (the
+    marts then leave the adequacy flag NULL) - not a reason to stop the whole run."""
+    path = data_dir / "reference" / "service_population.csv"
+    if not path.exists():
+        return pl.DataFrame(
+            schema={c: col.dtype.type for c, col in POPULATION_SCHEMA.columns.items()}
+        )
     return _typed_reference(
-        data_dir / "reference" / "service_population.csv",
+        path,
         data_dir,
         ["kode_opd", "unit_layanan"],
         ["tahun", "populasi"],
