@@ -45,8 +45,9 @@ TABLES = {
         "Women vs men achievement per agency, indicator and year: Welch t-test, CI, BH."
     ),
     "rater_effects": (
-        "Rater leniency/severity vs their agency on the predikat score, empirical-Bayes "
-        "shrinkage, z-test with BH, label lenient/severe/typical."
+        "Rater leniency/severity: each rater's ratees vs the other raters' ratees of the "
+        "agency-year (pooled-variance test, skew-corrected), deviant raters out of the "
+        "reference, BH per year, empirical-Bayes shrinkage, label lenient/severe/typical."
     ),
     "self_gap_by_group": (
         "Self-assessment minus supervisor score per group and year vs the reference group."
