@@ -13,28 +13,56 @@ least one other indicator of the cell that is in its reference,
 
 (achievement: the employee's mean realisasi / target on the indicator over the year's
 periods). effect = mean(d) in share points (effect_measure "share_points": > 0 easier,
-< 0 harder than the rest), with the 95% t interval and the p-value of a one-sample t-test
-of d against 0 (the same figures as ``scipy.stats.ttest_1samp``, computed from per-row sums).
+< 0 harder than the rest), with a 95% interval and the p-value of the PERMUTATION test of
+"no indicator is systematically easier": the indicator labels of an employee are
+exchangeable (calibration.shuffle_indicators draws exactly this null).
 
-Why a t-test and not Wilcoxon's signed-rank test: the estimand is the MEAN difference in
-share meeting target, which is what the t-test tests and what its interval covers;
-Wilcoxon tests a pseudo-median, which for these heavily tied values (d is mostly 0 or a
-few fractions) is neither the reported effect nor well handled (zeros are dropped or split,
-ties need a correction). d is bounded in [-1, 1], so its mean is close to normal already
-at small n: in null simulations (tests) about 5% of tests have p < 0.05, and about 5% of
-simulated data sets give any finding after Benjamini-Hochberg and the practical band (4
-cells of 4 indicators and 15 employees: 9 of 200), though 18 of 200 with 6 indicators and
-40 employees, the same before and after the exclusion rounds below.
-When d has no spread at all (every holder gives the same d) the t statistic is undefined:
-then the exact sign test of the non-zero d (``scipy.stats.binomtest``: 2 * 0.5^n, at most
-1) gives p and the interval is NULL (p = 1 when every d is 0).
+The test, from sums. Employee i has k_i = 1 + |reference| values (0/1), m_i of them met,
+share p_i = m_i / k_i. Under the null this indicator's value is a random one of the k_i,
+so d_i = (k_i met_i(this) - m_i) / (k_i - 1) = w_i (met_i(this) - p_i), w_i = k_i/(k_i - 1),
+is a scaled Bernoulli(p_i) centred at 0: mean 0, variance w_i^2 p_i (1 - p_i) (the
+population variance of the employee's own values, not the observed spread of d), third
+central moment w_i^3 p_i (1 - p_i) (1 - 2 p_i), independent across employees. An employee
+who met all or none of them (p_i in {0, 1}) has d_i = 0 and cannot move. With T = sum(d_i),
+V and K3 the sums of the variances and third moments: z = T / sqrt(V), and p = 2 min(F(z),
+1 - F(z)) with F the Pearson type III law of mean 0, sd 1 and skewness K3 / V^1.5 (as
+raters.permutation_test_from_sums), floored at the smallest p attainable on the observed
+side: 2 prod(p_i) above 0 (every mover's draw met), 2 prod(1 - p_i) below. The interval
+inverts the same law: [(T - q_hi sqrt(V)) / n, (T - q_lo sqrt(V)) / n], q the law's 2.5%
+and 97.5% points, clipped to [-1, 1] (the range of d), so it excludes 0 exactly when p <
+0.05 (bar the floor). No mover at all: every d is 0, effect 0, p = 1, interval NULL.
+
+Why not the paired t-test of d (as before): d is made of 0/1 values, heavily tied and, when
+an employee meets few of their indicators, skewed (one met of five: d = +1 with chance 1/5,
+-1/4 otherwise); the t statistic's own variance estimate then gave too many small p-values
+(1.5 times too many below 0.001, 2.5 times below 0.0001, in null simulations of 6
+indicators and 40 employees), which is where Benjamini-Hochberg decides. On the sample
+warehouse with indicator codes shuffled (calibration.shuffle_indicators, seeds 0-199: 600
+family-years) the difficulty rows gave a false finding in 27 family-years (4.5%), now in
+11 (1.8%, Wilson 95% interval 1.0-3.3%); in null simulations (tests) with achievement below
+target (about a fifth met; 12 employees, 5 indicators) in 49 of 500 data sets, now 2.
+Why Pearson III and not the normal law: by exact enumeration of the permutation law (5-40
+employees, 4, 5 or 2-6 values each, a tenth to half of them met), the normal p falls below
+0.001 or 0.0001 up to three times too often when the shares are skewed; Pearson III with
+the exact skewness at most at the nominal rate, at every level from 0.05 down (it tracks
+the permutation mid-p: see the Monte-Carlo check in the tests); the floor catches the
+extreme outcomes, where its bounded support would give p = 0. Why not Wilcoxon's
+signed-rank test: the estimand is the MEAN difference in share meeting target; Wilcoxon
+tests a pseudo-median, which for these tied values is neither the reported effect nor well
+handled.
+In null simulations about 5% of tests have p < 0.05 and data sets with any finding after
+Benjamini-Hochberg and the practical band stay at or below 5%: 4 cells of 4 indicators and
+15 employees, 19 of 1000 (t-test: 53); of 6 indicators and 40 employees, 50 of 1000
+(t-test: 59; BH's own family-wise rate for some 24 near-independent tests is 5%). Without
+a round-0 finding nothing leaves a reference, so the rounds below add no false finding to
+a data set without one.
 
 Deviant indicators leave the reference, iteratively (the pattern of raters.py). Why: the
 comparison is relative, so one clearly easier indicator pulls up the reference of each of
 its siblings, by about its own effect / (number of other indicators), and the siblings
 looked "harder": with one easy indicator (lift +0.25 achievement, met by ~95% against
-~50%) among 4 indicators and 40 employees, a sibling was flagged in 43 of 100 simulated
-data sets; among 6, in 12 of 100. Now:
+~50%) among 4 indicators and 40 employees, a sibling was flagged in 41 of 100 simulated
+data sets; among 6, in 11 of 100. Now:
 
 - Round 0 compares every indicator with all the employee's other indicators of the cell.
 - A row is a finding of the round when its BH-adjusted p < 0.05 AND its effect is outside
@@ -42,15 +70,14 @@ data sets; among 6, in 12 of 100. Now:
   over the difficulty rows only: an approximation of findings.judge, whose family
   "indicator" also holds indicator_fairness' women-vs-men achievement rows; the verdict
   itself is judge's, over all of them.
-- Per cell, the single most extreme new finding (largest |t|; no-spread rows with a
-  non-zero d count as infinite) joins the excluded set E, and every indicator is retested
-  against the employee's other indicators not in E (an excluded indicator against all the
-  non-excluded ones; itself never in its own reference). Stop when nothing joins E, or
-  after max_rounds (10).
+- Per cell, the single most extreme new finding (largest |z|) joins the excluded set E,
+  and every indicator is retested against the employee's other indicators not in E (an
+  excluded indicator against all the non-excluded ones; itself never in its own
+  reference). Stop when nothing joins E, or after max_rounds (10).
 - Guard: E only grows while every reference keeps at least ``min_reference`` (2) published
   indicators of the cell, i.e. at least three published indicators stay out of E. With
   three indicators the cell keeps the round-0 comparison, echo included (one easy among
-  3, 40 employees: a sibling flagged in 79 of 100 simulated data sets; min_reference=1
+  3, 40 employees: a sibling flagged in 72 of 100 simulated data sets; min_reference=1
   allows the exclusion and gives 2 of 100): after it the other two would be compared only
   with each other, where which of them deviates is undecidable. The guard counts
   indicators of the cell; an employee holding few of them may still have a smaller
@@ -58,12 +85,12 @@ data sets; among 6, in 12 of 100. Now:
 - Suppressed indicators (too few holders) are neither tested nor excluded but stay in
   every reference, as in round 0.
 
-Every figure is of the final round. In the same simulations a sibling is now flagged in 1
-(4 indicators) and 2 (6) of 100 data sets, each time a sibling that happened to differ
+Every figure is of the final round. In the same simulations a sibling is now flagged in 2
+(4 indicators) and 1 (6) of 100 data sets, each time a sibling that happened to differ
 (already flagged, and more so, in round 0), and the easy indicator found in all 100. A
 round is a few vector operations over the (employee, indicator) rows (sums per employee
 and per indicator row), not a loop per employee: 4.5M such rows (1M employees) take
-about 5 s in all, about 0.3 s per round.
+about 7 s in all.
 
 Rows (FINDINGS_SCHEMA, family "indicator"): kode_opd set, dimension NULL, subject =
 kode_indikator, reference = "indikator lain jabatan <jenis_jabatan>", followed by
@@ -145,33 +172,46 @@ def _tests(
 ) -> dict[str, np.ndarray]:
     """One round: per indicator row (k = its index on each held row, rows sorted by k,
     ``starts`` the first held row of each), the paired differences against the employee's
-    other indicators not in ``excluded`` and their test, from sums (module doc)."""
+    other indicators not in ``excluded`` and their permutation test, from sums (module
+    doc)."""
     size = starts.size
     kept = (~excluded[k]).astype(float)
     persons = int(person.max()) + 1
     reference_n = np.bincount(person, kept, persons)[person] - kept
     reference_sum = np.bincount(person, met * kept, persons)[person] - met * kept
     valid = reference_n > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # the employee's k values: this indicator and its reference; share = their mean
+        share = np.where(valid, (reference_sum + met) / (reference_n + 1), 0.5)
+        weight = np.where(valid, (reference_n + 1) / reference_n, 0.0)  # k / (k - 1)
         d = np.where(valid, met - reference_sum / reference_n, np.nan)
+        spread = share * (1 - share)  # population variance of 0/1 values
+        mover = valid & (spread > 0)
         n = np.bincount(k, valid, size)
-        mean = np.bincount(k, np.where(valid, d, 0.0), size) / n
-        squares = np.bincount(k, np.where(valid, d - mean[k], 0.0) ** 2, size)
-        low_d, high_d = np.fmin.reduceat(d, starts), np.fmax.reduceat(d, starts)
-        spread = high_d > low_d  # NaN (no difference at all) compares False
-        se = np.sqrt(np.where(spread, squares / (n - 1) / n, np.nan))
-        t = mean / se
-        df = np.maximum(n - 1, 1)
-        half = stats.t.ppf(1 - alpha / 2, df) * se
-        # no spread: every d equals high_d; the exact sign test of the non-zero ones
-        sign_p = np.where(high_d == 0, 1.0, np.minimum(1.0, 2 * 0.5**n))
+        total = np.bincount(k, np.where(valid, d, 0.0), size)
+        variance = np.bincount(k, np.where(mover, weight**2 * spread, 0.0), size)
+        third = np.bincount(k, np.where(mover, weight**3 * spread * (1 - 2 * share), 0.0), size)
+        # log P(every mover has its largest / smallest value here): the extreme sums
+        log_top = np.bincount(k, np.where(mover, np.log(share), 0.0), size)
+        log_bottom = np.bincount(k, np.where(mover, np.log1p(-share), 0.0), size)
+        moves = variance > 0  # a sum of positive terms: 0 only without a mover
+        sd = np.sqrt(np.where(moves, variance, np.nan))
+        z = np.where(moves, total / sd, 0.0)
+        skew = np.where(moves, third / sd**3, 0.0)
+        below, above = stats.pearson3.cdf(z, skew), stats.pearson3.sf(z, skew)
+        floor = 2 * np.exp(np.where(z > 0, log_top, log_bottom))
+        p = np.clip(np.maximum(2 * np.minimum(below, above), floor), 0.0, 1.0)
+        q_low = stats.pearson3.ppf(alpha / 2, skew)
+        q_high = stats.pearson3.ppf(1 - alpha / 2, skew)
+        mean = total / n
         return {
             "n": n.round().astype(np.int64),
-            "effect": np.where(spread, mean, high_d),
-            "p": np.where(spread, 2 * stats.t.sf(np.abs(t), df), np.where(n > 0, sign_p, np.nan)),
-            "low": mean - half,
-            "high": mean + half,
-            "strength": np.where(spread, np.abs(t), np.where(high_d != 0, np.inf, 0.0)),
+            "effect": mean,
+            "p": np.where(moves, p, np.where(n > 0, 1.0, np.nan)),
+            "low": np.clip((total - q_high * sd) / n, -1.0, 1.0),
+            "high": np.clip((total - q_low * sd) / n, -1.0, 1.0),
+            # rounded: equal rows summed in another order tie, and the first code wins
+            "strength": np.round(np.abs(z), 9),
         }
 
 
@@ -182,7 +222,7 @@ def _most_extreme_per_cell(
     pool: np.ndarray,
     min_reference: int,
 ) -> np.ndarray:
-    """Per cell, the candidate row with the largest |t| (ties: the smallest
+    """Per cell, the candidate row with the largest |z| (ties: the smallest
     kode_indikator), only where every reference keeps ``min_reference`` indicators of
     ``pool`` after its exclusion (a kept indicator's reference is the rest of the pool)."""
     new = np.zeros(cell.size, dtype=bool)
