@@ -82,7 +82,13 @@ def test_nothing_planted_nothing_found_with_a_ceiling_and_small_teams(judged) ->
     assert 0.4 <= sangat_baik <= 0.6  # the ceiling the old rater test stumbled on
     assert _found(frame).is_empty()
     tested = frame.filter(pl.col("verdict") == findings.NO_FINDING)
-    assert set(tested["family"]) >= {"group_disparity", "rater", "indicator", "conditional_rating"}
+    assert set(tested["family"]) >= {
+        "group_disparity",
+        "rater",
+        "indicator",
+        "indicator_difficulty",
+        "conditional_rating",
+    }
 
 
 def fairness_years(s: Scenario) -> pl.DataFrame:
@@ -96,7 +102,13 @@ def test_calibration_on_null_data_keeps_every_family_at_its_level() -> None:
     table = calibration.calibrate(_inputs(s), runs=30, seed=11)
     print(calibration.markdown(table))
     tested = table.filter(pl.col("units") > 0)
-    assert set(tested["family"]) == {"group_disparity", "rater", "indicator", "conditional_rating"}
+    assert set(tested["family"]) == {
+        "group_disparity",
+        "rater",
+        "indicator",
+        "indicator_difficulty",
+        "conditional_rating",
+    }
     for row in tested.iter_rows(named=True):
         assert row["units"] == 60  # 30 runs x 2 years
         assert row["rate"] <= 0.05 + 1e-9, row

@@ -95,7 +95,7 @@ def test_hand_computed_case() -> None:
         assert row["effect_measure"] == "share_points" and row["dimension"] is None
         assert row["reference"] == "indikator lain jabatan Pelaksana"
         assert (row["family"], row["outcome"], row["kode_opd"]) == (
-            "indicator",
+            "indicator_difficulty",
             "share_meeting_target",
             "A",
         )

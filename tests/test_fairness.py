@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 from scipy import stats
 
 from pipelines.analysis import fairness, indicator_fairness, raters
-from pipelines.analysis.fairness_assets import assets
+from pipelines.analysis.fairness_assets import SMALL_PUBLISHED, assets
 from pipelines.rules.pseudonym import load_key, pseudonym
 from tests.conftest import PipelineRun, materialized
 
@@ -57,7 +57,7 @@ def null_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materialized]
         checks = [
             c for c in run.results[0].get_asset_check_evaluations() if c.asset_key in fairness_keys
         ]
-        assert len(checks) == 5 and all(c.passed for c in checks)
+        assert len(checks) == len(SMALL_PUBLISHED) and all(c.passed for c in checks)
         yield run
 
 
@@ -351,6 +351,21 @@ def test_null_data_findings_stay_within_what_bh_allows(null_run: Materialized) -
 
     published = null_run.query("select * from analysis.fairness_group_rates")
     assert published.height == fairness.group_rates(null_run.employee_period()).height
+
+    # The verdicts: nothing accuses a rater, a gender inside an agency, or women at equal
+    # achievement on data with nothing planted.
+    found = null_run.query("select * from analysis.findings")
+    null_rows = found.filter(
+        pl.col("family").is_in(["rater", "conditional_rating"])
+        | ((pl.col("family") == "group_disparity") & pl.col("dimension").str.starts_with("gender"))
+        | ((pl.col("family") == "indicator") & (pl.col("dimension") == "gender"))
+    )
+    assert null_rows.filter(pl.col("verdict") == "no_finding").height >= 200
+    found_null = null_rows.filter(pl.col("verdict") == "finding")
+    # BH at 0.05 per family-year allows a stray one; what it must not do is repeat or pile up
+    assert found_null.filter(pl.col("family") == "group_disparity").is_empty()
+    for family in ("rater", "indicator", "conditional_rating"):
+        assert found_null.filter(pl.col("family") == family)["subject"].n_unique() <= 1, family
 
 
 @pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # all-equal ratees

@@ -38,7 +38,14 @@ NULL_DIMENSIONS = (
     "gender x golongan",
     "gender x jenis_jabatan",
 )
-CALIBRATED_FAMILIES = ("group_disparity", "rater", "indicator", "conditional_rating", "trend")
+CALIBRATED_FAMILIES = (
+    "group_disparity",
+    "rater",
+    "indicator",
+    "indicator_difficulty",
+    "conditional_rating",
+    "trend",
+)
 GROUP_LABELS = ("gender", "age_band", "jenis_jabatan")
 
 CALIBRATION_SCHEMA: dict[str, pl.DataType] = {

@@ -67,9 +67,9 @@ data sets; among 6, in 11 of 100. Now:
 - Round 0 compares every indicator with all the employee's other indicators of the cell.
 - A row is a finding of the round when its BH-adjusted p < 0.05 AND its effect is outside
   findings.PRACTICAL["share_points"] (more than 15 share points). BH here runs per tahun
-  over the difficulty rows only: an approximation of findings.judge, whose family
-  "indicator" also holds indicator_fairness' women-vs-men achievement rows; the verdict
-  itself is judge's, over all of them.
+  over the difficulty rows, as findings.judge does for the family "indicator_difficulty"
+  (a family of its own: its many real differences must not loosen BH for the
+  women-vs-men rows of "indicator").
 - Per cell, the single most extreme new finding (largest |z|) joins the excluded set E,
   and every indicator is retested against the employee's other indicators not in E (an
   excluded indicator against all the non-excluded ones; itself never in its own
@@ -92,7 +92,7 @@ round is a few vector operations over the (employee, indicator) rows (sums per e
 and per indicator row), not a loop per employee: 4.5M such rows (1M employees) take
 about 7 s in all.
 
-Rows (FINDINGS_SCHEMA, family "indicator"): kode_opd set, dimension NULL, subject =
+Rows (FINDINGS_SCHEMA, family "indicator_difficulty"): kode_opd set, dimension NULL, subject =
 kode_indikator, reference = "indikator lain jabatan <jenis_jabatan>", followed by
 ", kecuali <kode_indikator, ...>" when other indicators of the cell are in E, outcome
 "share_meeting_target", n = employees with a paired difference; n_reference NULL (the
@@ -111,7 +111,7 @@ from scipy import stats
 
 from pipelines.analysis import findings
 
-FAMILY = "indicator"
+FAMILY = "indicator_difficulty"
 OUTCOME = "share_meeting_target"
 MEASURE = "share_points"
 BAND = findings.PRACTICAL[MEASURE]

@@ -28,6 +28,7 @@ FAMILIES = (
     "group_disparity",
     "rater",
     "indicator",
+    "indicator_difficulty",
     "distribution_curve",
     "trend",
     "conditional_rating",

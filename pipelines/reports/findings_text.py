@@ -15,7 +15,8 @@ from pipelines.reports import figures as fx
 FAMILY_LABELS = {
     "group_disparity": "Kesenjangan antar-kelompok",
     "rater": "Penilai murah/keras",
-    "indicator": "Indikator",
+    "indicator": "Capaian indikator perempuan vs laki-laki",
+    "indicator_difficulty": "Kesulitan indikator",
     "distribution_curve": "Kurva distribusi",
     "trend": "Tren",
     "conditional_rating": "Predikat pada capaian yang sama",
