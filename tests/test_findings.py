@@ -155,6 +155,10 @@ def _employees(cells: dict[tuple[str, str, str], list[str]]) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def _years(cells: dict[tuple[str, str, str], list[str]]) -> pl.DataFrame:
+    return fairness.year_outcomes(_employees(cells))
+
+
 SB, B, BP = "Sangat Baik", "Baik", "Butuh Perbaikan"
 
 
@@ -164,7 +168,7 @@ def test_within_agency_gender_gap_matches_fisher_and_the_rate_ratio_by_hand() ->
         ("A", "P", "III/a"): [SB] + [B] * 15,
         ("A", "L", "III/a"): [SB] * 6 + [B] * 12,
     }
-    rows = disparity.group_disparity(_employees(cells))
+    rows = disparity.group_disparity(_years(cells))
     top = rows.filter(
         (pl.col("kode_opd") == "A")
         & (pl.col("dimension") == "gender")
@@ -189,7 +193,7 @@ def test_pooled_scope_compares_within_agencies_mantel_haenszel() -> None:
         ("B", "P", "III/a"): [SB] * 5 + [B] * 45,
         ("B", "L", "III/a"): [SB] * 1 + [B] * 9,
     }
-    rows = disparity.group_disparity(_employees(cells))
+    rows = disparity.group_disparity(_years(cells))
     pooled = rows.filter(
         pl.col("kode_opd").is_null()
         & (pl.col("dimension") == "gender")
@@ -210,9 +214,7 @@ def test_pooled_scope_compares_within_agencies_mantel_haenszel() -> None:
 def test_predikat_order_effect_is_the_probability_of_superiority() -> None:
     women = [SB, B, B, BP, BP, BP]
     men = [SB, SB, SB, B, B, BP]
-    rows = disparity.group_disparity(
-        _employees({("A", "P", "III/a"): women, ("A", "L", "III/a"): men})
-    )
+    rows = disparity.group_disparity(_years({("A", "P", "III/a"): women, ("A", "L", "III/a"): men}))
     ordinal = rows.filter(
         (pl.col("kode_opd") == "A")
         & (pl.col("dimension") == "gender")
@@ -240,7 +242,7 @@ def test_agencies_are_compared_with_agencies_of_the_same_organisation_predikat()
             "curve_compliant": [True, True, True, False],
         }
     )
-    rows = disparity.group_disparity(_employees(cells), org)
+    rows = disparity.group_disparity(_years(cells), org)
     agency = rows.filter(pl.col("dimension") == "kode_opd")
     ist = agency.filter(pl.col("subject") == "IST")
     assert set(ist["verdict"].to_list()) == {"not_assessable"}  # alone in its predikat
@@ -253,7 +255,7 @@ def test_agencies_are_compared_with_agencies_of_the_same_organisation_predikat()
 
 def test_small_groups_are_suppressed_with_no_figure() -> None:
     cells = {("A", "P", "III/a"): [SB, B, B], ("A", "L", "III/a"): [SB] * 3 + [B] * 9}
-    rows = findings.judge(disparity.group_disparity(_employees(cells)))
+    rows = findings.judge(disparity.group_disparity(_years(cells)))
     gender = rows.filter((pl.col("kode_opd") == "A") & (pl.col("dimension") == "gender"))
     assert set(gender["verdict"]) == {"suppressed"}
     assert gender["n"].null_count() == gender.height

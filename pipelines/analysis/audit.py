@@ -38,16 +38,20 @@ class FindingInputs:
     predikat_organisasi: pl.DataFrame  # kode_opd, tahun, predikat_organisasi[, curve_compliant]
     curve: pl.DataFrame | None = None  # marts.mart_distribution_curve
     trend_series: pl.DataFrame | None = None  # analysis.trend_series
+    trend_tests: pl.DataFrame | None = None  # analysis.trend_tests of those series, if built
 
     def with_(self, **changes: object) -> FindingInputs:
         return replace(self, **changes)
 
 
-def indicator_year_with_jabatan(inputs: FindingInputs) -> pl.DataFrame:
-    """int_employee_indicator_year with each employee-year's position type."""
-    jabatan = fairness.year_outcomes(inputs.employee_period).select(
-        "employee_key", "tahun", "jenis_jabatan"
-    )
+def indicator_year_with_jabatan(
+    inputs: FindingInputs, years: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """int_employee_indicator_year with each employee-year's position type (from
+    ``years``, the year outcomes, when the caller already has them)."""
+    if years is None:
+        years = fairness.year_outcomes(inputs.employee_period)
+    jabatan = years.select("employee_key", "tahun", "jenis_jabatan")
     return inputs.indicator_year.join(
         jabatan.with_columns(pl.col("tahun").cast(inputs.indicator_year["tahun"].dtype)),
         on=["employee_key", "tahun"],
@@ -60,7 +64,6 @@ def candidates(
     min_group_size: int,
     rater_effects: pl.DataFrame | None = None,
     indicator_table: pl.DataFrame | None = None,
-    trend_tests: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Unjudged rows of every family. Tables the fairness asset already built are reused."""
     period = inputs.employee_period
@@ -72,16 +75,17 @@ def candidates(
         )
     years = fairness.year_outcomes(period)
     parts = [
-        disparity.group_disparity(period, inputs.predikat_organisasi, min_group_size),
+        disparity.group_disparity(years, inputs.predikat_organisasi, min_group_size),
         disparity.not_assessable_years(period, set(years["tahun"].cast(pl.Int32).to_list())),
         raters.rater_candidates(rater_effects, min_group_size),
         indicator_fairness.indicator_candidates(indicator_table, min_group_size),
-        difficulty.indicator_difficulty(indicator_year_with_jabatan(inputs), min_group_size),
+        difficulty.indicator_difficulty(indicator_year_with_jabatan(inputs, years), min_group_size),
         conditional.conditional_rating(years, min_group_size),
     ]
     if inputs.curve is not None:
         parts.append(curve.curve_candidates(inputs.curve))
     if inputs.trend_series is not None:
+        trend_tests = inputs.trend_tests
         if trend_tests is None:
             trend_tests = trends.build_trend_tests(inputs.trend_series)
         parts.append(trends.trend_candidates(inputs.trend_series, trend_tests))

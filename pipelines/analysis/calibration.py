@@ -135,6 +135,7 @@ def permuted(inputs: audit.FindingInputs, rng: np.random.Generator) -> audit.Fin
         employee_period=period,
         indicator_year=shuffle_indicators(inputs.indicator_year, _seed(rng)),
         trend_series=None if series is None else shuffle_series(series, _seed(rng)),
+        trend_tests=None,  # re-tested on the shuffled series
     )
 
 

@@ -215,28 +215,6 @@ def _tests(
         }
 
 
-def _most_extreme_per_cell(
-    cell: np.ndarray,
-    candidate: np.ndarray,
-    strength: np.ndarray,
-    pool: np.ndarray,
-    min_reference: int,
-) -> np.ndarray:
-    """Per cell, the candidate row with the largest |z| (ties: the smallest
-    kode_indikator), only where every reference keeps ``min_reference`` indicators of
-    ``pool`` after its exclusion (a kept indicator's reference is the rest of the pool)."""
-    new = np.zeros(cell.size, dtype=bool)
-    rows = np.flatnonzero(candidate)
-    if rows.size == 0:
-        return new
-    order = rows[np.lexsort((rows, -strength[rows], cell[rows]))]
-    _, first = np.unique(cell[order], return_index=True)
-    chosen = order[first]
-    remaining = np.bincount(cell, pool, int(cell.max()) + 1)[cell[chosen]] - 1
-    new[chosen[remaining - 1 >= min_reference]] = True
-    return new
-
-
 def indicator_difficulty(
     indicator_year: pl.DataFrame,
     min_group_size: int = 5,
@@ -284,8 +262,9 @@ def indicator_difficulty(
         finding = (p_adjusted < alpha) & outside
         if round_ == max_rounds:
             break
-        new = _most_extreme_per_cell(
-            cell, finding & ~excluded, test["strength"], pool & ~excluded, min_reference
+        # every kept indicator's reference (the rest of the pool) keeps min_reference
+        new = findings.most_extreme_per_group(
+            cell, finding & ~excluded, test["strength"], pool & ~excluded, min_reference + 1
         )
         if not new.any():
             break

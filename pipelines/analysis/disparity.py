@@ -38,7 +38,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import PREDIKAT_SCORE, year_outcomes
+from pipelines.analysis.fairness import PREDIKAT_SCORE
 
 FAMILY = "group_disparity"
 WOMEN, MEN = "P", "L"
@@ -140,12 +140,13 @@ def _comparisons(rows: pl.DataFrame, pooled: bool, org: pl.DataFrame) -> Iterato
 
 
 def group_disparity(
-    employee_period: pl.DataFrame,
+    employee_year: pl.DataFrame,
     predikat_organisasi: pl.DataFrame | None = None,
     min_group_size: int = 5,
 ) -> pl.DataFrame:
-    """Candidate rows of the group_disparity family (see the module docstring)."""
-    years = year_outcomes(employee_period).with_columns(
+    """Candidate rows of the group_disparity family (see the module docstring), from
+    ``fairness.year_outcomes`` rows (computed once by the caller: a sort of every period)."""
+    years = employee_year.with_columns(
         pl.col("tahun").cast(pl.Int32),
         pl.col("predikat").replace_strict(PREDIKAT_SCORE, return_dtype=pl.Int8).alias("score"),
     )

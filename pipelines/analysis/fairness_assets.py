@@ -31,6 +31,7 @@ EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_y
 MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
 MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
 TREND_SERIES = dg.AssetKey(["analysis", "trend_series"])
+TREND_TESTS = dg.AssetKey(["analysis", "trend_tests"])
 
 TABLES = {
     "fairness_group_rates": (
@@ -115,6 +116,7 @@ def read_inputs(conn: DuckDBPyConnection) -> audit.FindingInputs:
             "where predikat_organisasi is not null",
         ),
         trend_series=read_frame(conn, "select * from analysis.trend_series"),
+        trend_tests=read_frame(conn, "select * from analysis.trend_tests"),
     )
 
 
@@ -138,7 +140,7 @@ def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
         dg.AssetSpec(
             key,
             deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR]
-            + ([MART_CURVE, MART_YEAR, TREND_SERIES] if name == "findings" else []),
+            + ([MART_CURVE, MART_YEAR, TREND_SERIES, TREND_TESTS] if name == "findings" else []),
             group_name="analysis",
             kinds={"duckdb", "polars"},
             description=TABLES[name],

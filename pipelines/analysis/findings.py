@@ -124,6 +124,29 @@ def bh_within(p: np.ndarray, group: np.ndarray) -> np.ndarray:
     return adjusted
 
 
+def most_extreme_per_group(
+    group: np.ndarray,
+    candidate: np.ndarray,
+    strength: np.ndarray,
+    pool: np.ndarray,
+    min_left: int,
+) -> np.ndarray:
+    """The exclusion step raters and indicators share: per group, the candidate row with the
+    largest strength (ties: the first row), kept only where at least ``min_left`` rows of
+    ``pool`` remain once it leaves - so a deviant leaves the others' reference, but nobody
+    is left compared with nothing."""
+    new = np.zeros(group.size, dtype=bool)
+    rows = np.flatnonzero(candidate)
+    if rows.size == 0:
+        return new
+    order = rows[np.lexsort((rows, -strength[rows], group[rows]))]
+    _, first = np.unique(group[order], return_index=True)
+    chosen = order[first]
+    remaining = np.bincount(group, pool, int(group.max()) + 1)[group[chosen]] - 1
+    new[chosen[remaining >= min_left]] = True
+    return new
+
+
 def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=FINDINGS_SCHEMA)
 

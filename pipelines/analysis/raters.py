@@ -234,7 +234,10 @@ def reference_tests(
         finding = is_finding(p_adjusted, test["difference"], alpha)
         if round_ == max_rounds:
             break
-        new = _most_extreme_per_agency(g, finding & ~excluded, np.abs(test["z"]), pool & ~excluded)
+        # at least two published raters stay: with two, who deviates is undecidable
+        new = findings.most_extreme_per_group(
+            g, finding & ~excluded, np.abs(test["z"]), pool & ~excluded, min_left=2
+        )
         if not new.any():
             break
         excluded |= new
@@ -267,25 +270,6 @@ def _reference_sums(
     kept = (~excluded).astype(float)
     groups = int(g.max()) + 1 if g.size else 0
     return tuple(np.bincount(g, x * kept, groups)[g] - x * kept for x in moments)
-
-
-def _most_extreme_per_agency(
-    g: np.ndarray, candidate: np.ndarray, strength: np.ndarray, pool: np.ndarray
-) -> np.ndarray:
-    """Per agency, the candidate row with the largest |z| (ties: the first row, i.e. the
-    smallest penilai_key), only where at least two published raters would stay in the
-    reference pool (with two, who deviates is undecidable, and excluding one would leave
-    the other compared with nobody, or with suppressed teams of a few ratees)."""
-    new = np.zeros(g.size, dtype=bool)
-    rows = np.flatnonzero(candidate)
-    if rows.size == 0:
-        return new
-    order = rows[np.lexsort((rows, -strength[rows], g[rows]))]
-    _, first = np.unique(g[order], return_index=True)
-    chosen = order[first]
-    remaining = np.bincount(g, pool, int(g.max()) + 1)[g[chosen]] - 1
-    new[chosen[remaining >= 2]] = True
-    return new
 
 
 def rater_effects(
