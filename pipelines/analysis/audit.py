@@ -96,7 +96,11 @@ def build_findings(
     inputs: FindingInputs, min_group_size: int, **tables: pl.DataFrame
 ) -> pl.DataFrame:
     """analysis.findings: every family's candidates, judged (BH per family and year)."""
-    judged = findings.judge(candidates(inputs, min_group_size, **tables))
-    return judged.sort(
+    return judged(candidates(inputs, min_group_size, **tables))
+
+
+def judged(candidate_rows: pl.DataFrame) -> pl.DataFrame:
+    """Candidate rows judged (BH per family and year), in the table's order."""
+    return findings.judge(candidate_rows).sort(
         "family", "tahun", "kode_opd", "dimension", "subject", "outcome", nulls_last=True
     )

@@ -128,6 +128,7 @@ REQUIRED_COLUMNS = (
     "jenis_jabatan",
 )
 CELL = ["tahun", "kode_opd", "jenis_jabatan"]
+REFERENCE_PREFIX = "indikator lain jabatan "
 PERSON = [*CELL, "employee_key"]
 
 
@@ -291,7 +292,7 @@ def _candidates(
         .list.sort()
         .list.join(", ")
     )
-    base = pl.format("indikator lain jabatan {}", "jenis_jabatan")
+    base = pl.lit(REFERENCE_PREFIX) + pl.col("jenis_jabatan")
     few_holders = pl.col("holders") < min_group_size
     single = pl.col("n_indicators") < 2
     few_pairs = pl.col("_n") < min_group_size

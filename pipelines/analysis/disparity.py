@@ -8,8 +8,12 @@ all agencies pooled (kode_opd NULL).
 
 What each group is compared with, so that a difference means what an evaluator reads:
 - gender: women (P) against men (L);
-- gender x golongan, gender x jenis_jabatan: women against men *of the same golongan or
-  position type* (P x III/a vs L x III/a), never against the largest cell;
+- gender x golongan, gender x jenis_jabatan (pooled only): women against men *of the same
+  golongan or position type* (P x III/a vs L x III/a), never against the largest cell. Not
+  per agency: an agency x gender x golongan table has about half its cells under the
+  publishable minimum, and protecting them from subtraction (``protection``) would hide
+  most of the pooled golongan and agency figures; the pooled comparison is made within
+  agencies anyway;
 - age band, golongan, position type: each group against all other employees of the scope
   (golongan and position type pooled only: inside an agency they are the job, not a
   protected trait, and every extra test dilutes the year's BH family);
@@ -111,7 +115,7 @@ def _comparisons(rows: pl.DataFrame, pooled: bool, org: pl.DataFrame) -> Iterato
         values = rows[dimension].to_numpy()
         for value in sorted({v for v in values if v is not None}):
             yield dimension, value, REST, values == value, (values != value) & (values != None)  # noqa: E711
-    for dimension, column in WITHIN.items():
+    for dimension, column in WITHIN.items() if pooled else ():
         values = rows[column].to_numpy()
         for value in sorted({v for v in values if v is not None}):
             same = values == value

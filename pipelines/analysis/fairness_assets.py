@@ -13,7 +13,7 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
-from pipelines.analysis import audit, fairness, indicator_fairness, raters
+from pipelines.analysis import audit, fairness, indicator_fairness, protection, raters
 from pipelines.analysis.fairness_schemas import (
     fairness_distribution_schema,
     fairness_distribution_tests_schema,
@@ -60,39 +60,45 @@ TABLES = {
     ),
 }
 KEYS = {name: dg.AssetKey(["analysis", name]) for name in TABLES}
+SCHEMAS = {
+    "fairness_group_rates": fairness_group_rates_schema,
+    "fairness_distribution": fairness_distribution_schema,
+    "fairness_distribution_tests": fairness_distribution_tests_schema,
+    "indicator_fairness": indicator_fairness_schema,
+    "rater_effects": rater_effects_schema,
+    "self_gap_by_group": self_gap_by_group_schema,
+    "findings": findings_schema,
+}
 
 
 def build_tables(inputs: audit.FindingInputs, min_group_size: int) -> dict[str, pl.DataFrame]:
-    """Every fairness table and analysis.findings, validated, keyed 'analysis.x'."""
+    """Every fairness table and analysis.findings, protected by complementary suppression
+    (``protection``) and validated, keyed 'analysis.x'."""
     period = inputs.employee_period
-    distribution = fairness.rating_distribution(period, min_group_size)
-    tables = {
-        "fairness_group_rates": fairness_group_rates_schema.validate(
-            fairness.group_rates(period, min_group_size)
+    built = {
+        "fairness_group_rates": fairness.group_rates(period, min_group_size),
+        "fairness_distribution": fairness.rating_distribution(period, min_group_size),
+        "indicator_fairness": indicator_fairness.indicator_fairness(
+            inputs.indicator_year, period, min_group_size
         ),
-        "fairness_distribution": fairness_distribution_schema.validate(distribution),
-        "fairness_distribution_tests": fairness_distribution_tests_schema.validate(
-            fairness.distribution_tests(distribution)
-        ),
-        "indicator_fairness": indicator_fairness_schema.validate(
-            indicator_fairness.indicator_fairness(inputs.indicator_year, period, min_group_size)
-        ),
-        "rater_effects": rater_effects_schema.validate(
-            raters.rater_effects(period, min_group_size)
-        ),
-        "self_gap_by_group": self_gap_by_group_schema.validate(
-            indicator_fairness.self_gap_by_group(period, min_group_size)
-        ),
+        "rater_effects": raters.rater_effects(period, min_group_size),
+        "self_gap_by_group": indicator_fairness.self_gap_by_group(period, min_group_size),
     }
-    tables["findings"] = findings_schema.validate(
-        audit.build_findings(
-            inputs,
-            min_group_size,
-            rater_effects=tables["rater_effects"],
-            indicator_table=tables["indicator_fairness"],
-        )
+    candidates = audit.candidates(
+        inputs,
+        min_group_size,
+        rater_effects=built["rater_effects"],
+        indicator_table=built["indicator_fairness"],
     )
-    return {f"analysis.{name}": frame for name, frame in tables.items()}
+    tables, candidates, _ = protection.protect(
+        protection.populations(period, inputs.indicator_year), built, candidates, min_group_size
+    )
+    tables["fairness_distribution_tests"] = fairness.distribution_tests(
+        tables["fairness_distribution"]
+    )
+    tables["findings"] = audit.judged(candidates)
+    validated = {name: SCHEMAS[name].validate(frame) for name, frame in tables.items()}
+    return {f"analysis.{name}": validated[name] for name in TABLES}
 
 
 def read_inputs(conn: DuckDBPyConnection) -> audit.FindingInputs:

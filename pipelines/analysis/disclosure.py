@@ -1,0 +1,287 @@
+"""Complementary (secondary) suppression: a group under the publishable minimum stays hidden
+even from someone who subtracts published figures from each other, within one table or
+across every table that publishes the same people.
+
+The vocabulary is the statistical offices' (τ-ARGUS):
+
+- a **cell** is a group of people of one population in one year, named by attribute values
+  (``{gender: P, golongan: IV/d}``); the empty cell is everyone;
+- a **relation** says that a cell (the margin) is the sum of its children along one more
+  attribute (``IV/d = P x IV/d + L x IV/d``). Every additive figure a table publishes for
+  its cells (a count, a count per outcome, a sum of scores behind a mean) obeys the same
+  relations, so one pattern of hidden cells protects them all;
+- **primary** suppression hides cells with 1..min_group_size-1 people; **secondary**
+  suppression hides more cells until no hidden cell can be computed.
+
+Two passes, repeated until neither adds a cell:
+
+1. the *relation rule*: in every relation, the number of hidden members (margin included)
+   is 0 or at least 2, and at least 3 when one of two is a singleton (its one member knows
+   its value and would subtract it from the pair's sum). The cell added is the smallest
+   visible child, a reference group last;
+2. the *exact check*, which is also the attacker of the tests: every visible cell is a row
+   of a matrix over the population's *atoms* (its finest combinations of attribute values,
+   taken from the data, so structural zeros count as known). A hidden cell is recoverable
+   exactly when its atom vector lies in the row space of the visible cells; for each hidden
+   singleton the check is repeated with that singleton known. The relation rule alone can
+   miss chains (two suppressed pairs linked by a bridge), this check cannot.
+
+Cells of linked populations (the same people counted in two tables with different
+inclusion rules) share one pattern: a group hidden in one is hidden in the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy import linalg
+
+Attrs = tuple[tuple[str, str], ...]
+# Above this many matrix entries a block is protected by the relation rule alone.
+EXACT_CHECK_LIMIT = 50_000_000
+_TOLERANCE = 1e-8
+MAX_ROUNDS = 200
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    population: str
+    tahun: int
+    attrs: Attrs
+
+    @staticmethod
+    def of(population: str, tahun: int, attrs: Mapping[str, object]) -> Cell | None:
+        """The cell, or None when an attribute value is missing (no group to publish)."""
+        if any(v is None for v in attrs.values()):
+            return None
+        return Cell(population, int(tahun), tuple(sorted((k, str(v)) for k, v in attrs.items())))
+
+    @property
+    def values(self) -> dict[str, str]:
+        return dict(self.attrs)
+
+    def without(self, attribute: str) -> Cell:
+        return Cell(self.population, self.tahun, tuple(a for a in self.attrs if a[0] != attribute))
+
+
+@dataclass
+class Population:
+    """One population's atoms (finest attribute combinations with their head counts), cut
+    into blocks that no published cell spans (e.g. an agency for its raters)."""
+
+    name: str
+    atoms: pl.DataFrame  # tahun, attribute columns..., n
+    block_by: tuple[str, ...] = ()
+    # Margins the attacker knows without a table saying so (the whole population, an agency).
+    known_margins: tuple[tuple[str, ...], ...] = ((),)
+
+
+@dataclass
+class Universe:
+    populations: dict[str, Population]
+    published: set[Cell]  # every cell some table publishes a row for
+    references: set[Cell] = field(default_factory=set)  # hidden last (other rows compare to them)
+    primary_extra: set[Cell] = field(default_factory=set)  # hidden by a table's own rule
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Block:
+    population: Population
+    tahun: int
+    key: tuple[str, ...]
+    atoms: pl.DataFrame
+    cells: list[Cell]  # published cells and known margins of the block
+    margins: set[Cell]
+    sizes: dict[Cell, int]
+    vectors: dict[Cell, np.ndarray]
+
+
+def _mask(atoms: pl.DataFrame, cell: Cell) -> np.ndarray:
+    mask = np.ones(atoms.height, dtype=bool)
+    for attribute, value in cell.attrs:
+        if attribute not in atoms.columns:
+            return np.zeros(atoms.height, dtype=bool)
+        mask &= atoms[attribute].cast(pl.String).to_numpy() == value
+    return mask
+
+
+def _block_key(population: Population, cell: Cell) -> tuple[str, ...]:
+    values = cell.values
+    return tuple(values.get(a, "") for a in population.block_by)
+
+
+def _blocks(universe: Universe) -> list[_Block]:
+    grouped: dict[tuple[str, int, tuple[str, ...]], list[Cell]] = defaultdict(list)
+    for cell in universe.published:
+        population = universe.populations[cell.population]
+        grouped[(cell.population, cell.tahun, _block_key(population, cell))].append(cell)
+    blocks = []
+    for (name, tahun, key), cells in sorted(grouped.items()):
+        population = universe.populations[name]
+        atoms = population.atoms.filter(pl.col("tahun") == tahun)
+        for attribute, value in zip(population.block_by, key, strict=True):
+            atoms = atoms.filter(pl.col(attribute).cast(pl.String) == value)
+        by = dict(zip(population.block_by, key, strict=True))
+        margins = {
+            Cell(name, tahun, tuple((a, by[a]) for a in sorted(m)))
+            for m in population.known_margins
+        }
+        members = sorted(set(cells) | margins)
+        counts = atoms["n"].to_numpy().astype(float)
+        vectors = {c: _mask(atoms, c).astype(float) for c in members}
+        sizes = {c: int(counts @ v) for c, v in vectors.items()}
+        blocks.append(_Block(population, tahun, key, atoms, members, margins, sizes, vectors))
+    return blocks
+
+
+def _relations(block: _Block) -> list[tuple[Cell, list[Cell]]]:
+    """(margin, children along one attribute) for every published cell with a parent."""
+    grouped: dict[tuple[Cell, str], list[Cell]] = defaultdict(list)
+    members = set(block.cells)
+    for cell in block.cells:
+        for attribute, _ in cell.attrs:
+            parent = cell.without(attribute)
+            if parent in members or not parent.attrs:
+                grouped[(parent, attribute)].append(cell)
+    return [(parent, sorted(children)) for (parent, _), children in sorted(grouped.items())]
+
+
+def _cost(cell: Cell, block: _Block, references: set[Cell]) -> tuple[bool, int, Cell]:
+    return (cell in references, block.sizes.get(cell, 0), cell)
+
+
+def _relation_pass(
+    block: _Block, hidden: set[Cell], references: set[Cell], published: set[Cell]
+) -> bool:
+    changed = False
+    for parent, children in _relations(block):
+        while True:
+            members = [*children, parent]
+            shown_parent = parent in published
+            out = [m for m in members if m in hidden]
+            singleton = any(block.sizes.get(m, 0) == 1 for m in out)
+            if not (len(out) == 1 or (len(out) == 2 and singleton)):
+                break
+            candidates = [c for c in children if c not in hidden and block.sizes.get(c, 0) > 0]
+            if not candidates and shown_parent and parent not in hidden:
+                candidates = [parent]
+            if not candidates:
+                break
+            hidden.add(min(candidates, key=lambda c: _cost(c, block, references)))
+            changed = True
+    return changed
+
+
+def attacks(
+    block: _Block, hidden: set[Cell], published: set[Cell]
+) -> list[tuple[Cell, list[Cell]]]:
+    """Hidden cells of the block that visible cells determine exactly (also with any one
+    hidden singleton known to its member), each with the visible cells its attack uses."""
+    visible = [c for c in block.cells if c in published and c not in hidden]
+    # A margin no table lists is known as soon as anything of the block is shown.
+    known = visible + [c for c in block.margins - published if visible]
+    targets = [c for c in block.cells if c in hidden and c in published and block.sizes[c] > 0]
+    if not targets or not known or len(known) * block.atoms.height > EXACT_CHECK_LIMIT:
+        return []
+    matrix = np.stack([block.vectors[c] for c in known]).T  # atoms x known cells
+    u, sigma, vt = linalg.svd(matrix, full_matrices=False)
+    rank = int((sigma > sigma[0] * 1e-10).sum()) if sigma.size else 0
+    basis = u[:, :rank]
+    # Residuals of the hidden cells' vectors off the visible row space: zero = recoverable.
+    vectors = np.stack([block.vectors[c] for c in targets]).T
+    residuals = vectors - basis @ (basis.T @ vectors)
+    squared = (residuals**2).sum(axis=0)
+    tolerance = (_TOLERANCE * np.maximum(1.0, vectors.sum(axis=0))) ** 2
+    # Coefficients of the minimum-norm attack: vector = matrix @ weights.
+    weights = vt[:rank].T @ ((basis.T @ vectors) / sigma[:rank, None])
+
+    def support(column: np.ndarray) -> list[Cell]:
+        used = np.abs(column) > 1e-9 * max(1.0, np.abs(column).max())
+        return [c for c, u_ in zip(known, used, strict=True) if u_ and c in published]
+
+    found = {
+        targets[j]: support(weights[:, j])
+        for j in range(len(targets))
+        if squared[j] <= tolerance[j]
+    }
+    # A singleton's member knows it: adding its (unit) residual u removes (u . r)^2.
+    singles = [i for i, c in enumerate(targets) if block.sizes.get(c) == 1 and c not in found]
+    if singles:
+        units = residuals[:, singles] / np.sqrt(squared[singles])
+        left = squared[None, :] - (units.T @ residuals) ** 2
+        for row, i in enumerate(singles):
+            for j, cell in enumerate(targets):
+                if j != i and cell not in found and left[row, j] <= tolerance[j]:
+                    found[cell] = support(weights[:, j]) + [targets[i]]
+    return sorted(found.items())
+
+
+def recoverable(block: _Block, hidden: set[Cell], published: set[Cell]) -> list[Cell]:
+    return [cell for cell, _ in attacks(block, hidden, published)]
+
+
+def _exact_pass(
+    block: _Block, hidden: set[Cell], references: set[Cell], published: set[Cell]
+) -> bool:
+    """Hide, for each attack, the cheapest visible cell it uses; an attack already broken by
+    a cell hidden in this pass waits for the next check."""
+    before = set(hidden)
+    for _, used in attacks(block, hidden, published):
+        if any(c in hidden and c not in before for c in used):
+            continue
+        candidates = [c for c in used if c not in hidden and block.sizes.get(c, 0) > 0]
+        if candidates:
+            hidden.add(min(candidates, key=lambda c: _cost(c, block, references)))
+    return len(hidden) > len(before)
+
+
+def pattern(universe: Universe, min_group_size: int) -> set[Cell]:
+    """The cells to hide: primary (1..min_group_size-1 people, or hidden by a table's own
+    rule) and secondary (module doc), closed over linked populations."""
+    blocks = _blocks(universe)
+    hidden: set[Cell] = set(universe.primary_extra)
+    for block in blocks:
+        hidden |= {
+            c
+            for c in block.cells
+            if c in universe.published and 0 < block.sizes[c] < min_group_size
+        }
+    for _ in range(MAX_ROUNDS):
+        changed = _link(universe, hidden)
+        for block in blocks:
+            changed |= _relation_pass(block, hidden, universe.references, universe.published)
+        if not changed:
+            for block in blocks:
+                changed |= _exact_pass(block, hidden, universe.references, universe.published)
+        if not changed:
+            return {c for c in hidden if c in universe.published}
+    # Not settled: hide every cell of a block an attacker still opens (never publish them).
+    for block in blocks:
+        if recoverable(block, hidden, universe.published):
+            hidden.update(c for c in block.cells if c in universe.published)
+    return {c for c in hidden if c in universe.published}
+
+
+def _link(universe: Universe, hidden: set[Cell]) -> bool:
+    added = set()
+    for first, second in universe.links:
+        for cell in list(hidden):
+            for a, b in ((first, second), (second, first)):
+                if cell.population == a:
+                    twin = Cell(b, cell.tahun, cell.attrs)
+                    if twin in universe.published and twin not in hidden:
+                        added.add(twin)
+    hidden |= added
+    return bool(added)
+
+
+def exposed_cells(universe: Universe, hidden: Iterable[Cell]) -> list[Cell]:
+    """Hidden cells an attacker recovers from the visible ones (empty when the pattern
+    protects): the check the tests run over the published tables."""
+    hidden = set(hidden)
+    return [c for b in _blocks(universe) for c in recoverable(b, hidden, universe.published)]
