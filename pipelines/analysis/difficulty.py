@@ -129,6 +129,13 @@ REQUIRED_COLUMNS = (
 )
 CELL = ["tahun", "kode_opd", "jenis_jabatan"]
 REFERENCE_PREFIX = "indikator lain jabatan "
+
+
+def jabatan_of(reference: str) -> str:
+    """The position type a candidate row's reference names ("indikator lain jabatan X[, ...]")."""
+    return reference.removeprefix(REFERENCE_PREFIX).split(",")[0]
+
+
 PERSON = [*CELL, "employee_key"]
 
 

@@ -138,7 +138,7 @@ def finding_cells(row: Mapping[str, object]) -> list[Cell | None]:
         base = {**scope, "kode_indikator": row["subject"]}
         return [Cell.of(INDICATOR, tahun, base | {"gender": g}) for g in ("P", "L")]
     if family == "indicator_difficulty":  # per position type: "indikator lain jabatan X"
-        jabatan = str(row["reference"]).removeprefix(difficulty.REFERENCE_PREFIX)
+        jabatan = difficulty.jabatan_of(str(row["reference"]))
         base = {**scope, "kode_indikator": row["subject"], "jenis_jabatan": jabatan}
         return [Cell.of(INDICATOR, tahun, base)]
     return []
