@@ -90,9 +90,33 @@ def _tables(con: duckdb.DuckDBPyConnection, selection: Sequence[str]) -> list[tu
     ]
 
 
-def suppress_small_groups(con: duckdb.DuckDBPyConnection, min_group_size: int) -> int:
-    """NULL the figures of mart rows whose group is smaller than `min_group_size`."""
+def hidden_agency_years(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, int]]:
+    """(kode_opd, tahun) of agencies the fairness tables hide (small, or hidden so that a
+    small one cannot be had by subtraction): their year figures are hidden in the marts too."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = ? "
+        "and table_schema = 'analysis' and table_name = 'fairness_group_rates'",
+        [catalog],
+    ).fetchone()[0]
+    if not present:
+        return []
+    return con.execute(
+        f"select distinct group_value, tahun from {catalog}.analysis.fairness_group_rates "
+        "where dimension = 'kode_opd' and suppressed order by 1, 2"
+    ).fetchall()
+
+
+def suppress_small_groups(
+    con: duckdb.DuckDBPyConnection,
+    min_group_size: int,
+    hidden_agencies: Sequence[tuple[str, int]] = (),
+) -> int:
+    """NULL the figures of mart rows whose group is smaller than `min_group_size` (and of
+    the agency-years in `hidden_agencies`), and the trend values taken from them."""
     suppressed = 0
+    con.execute("CREATE OR REPLACE TEMP TABLE hidden_agency (kode_opd VARCHAR, tahun INTEGER)")
+    if hidden_agencies:
+        con.executemany("INSERT INTO hidden_agency VALUES (?, ?)", list(hidden_agencies))
     tables = con.execute(
         "select table_name from information_schema.tables where table_schema = 'marts'"
     ).fetchall()
@@ -111,18 +135,74 @@ def suppress_small_groups(con: duckdb.DuckDBPyConnection, min_group_size: int) -
                 continue
             assignments = ", ".join(f'"{c}" = NULL' for c in targets)
             where = f'"{count_column}" > 0 AND "{count_column}" < ?'
+            if table != "mart_agency_quarter" and count_column == "n_assessed":
+                where = f"({where}) OR (kode_opd, tahun) IN (FROM hidden_agency)"
             suppressed += con.execute(
                 f'SELECT count(*) FROM marts."{table}" WHERE {where}', [min_group_size]
             ).fetchone()[0]
             con.execute(f'UPDATE marts."{table}" SET {assignments} WHERE {where}', [min_group_size])
+    _hide_trend_values(con)
     return suppressed
+
+
+def _hide_trend_values(con: duckdb.DuckDBPyConnection) -> None:
+    """A trend value whose mart figure is hidden is hidden too, and so are the changes of its
+    series (a neighbour's change would give it back by subtraction)."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+        ).fetchall()
+    }
+    if "analysis.trend_series" not in present:
+        return
+    for grain, mart, period in (
+        ("quarter", "mart_agency_quarter", "m.triwulan = t.triwulan"),
+        ("year", "mart_agency_year", "true"),
+    ):
+        if f"marts.{mart}" not in present:
+            continue
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [mart],
+            ).fetchall()
+        }
+        measures = [
+            m
+            for (m,) in con.execute(
+                "select distinct measure from analysis.trend_series "
+                "where scope = 'agency' and grain = ?",
+                [grain],
+            ).fetchall()
+            if m in columns
+        ]
+        for measure in measures:
+            con.execute(
+                f"""UPDATE analysis.trend_series t SET value = NULL
+                FROM marts.{mart} m
+                WHERE t.scope = 'agency' AND t.grain = ? AND t.measure = ?
+                  AND m.kode_opd = t.kode_opd AND m.tahun = t.tahun AND {period}
+                  AND m."{measure}" IS NULL AND t.value IS NOT NULL""",
+                [grain, measure],
+            )
+    con.execute(
+        """UPDATE analysis.trend_series t SET qoq_change = NULL, yoy_change = NULL
+        WHERE EXISTS (SELECT 1 FROM analysis.trend_series h
+          WHERE h.value IS NULL AND h.scope = t.scope AND h.measure = t.measure
+            AND h.grain = t.grain AND h.kode_opd IS NOT DISTINCT FROM t.kode_opd
+            AND h.unit_layanan IS NOT DISTINCT FROM t.unit_layanan)"""
+    )
 
 
 def publish_extract(
     build: Path, target: Path, selection: Iterable[str], min_group_size: int | None = None
 ) -> list[str]:
     """Write the selected schemas/tables of `build` into a fresh database at `target`;
-    with `min_group_size`, small groups in the marts are suppressed."""
+    with `min_group_size`, small groups in the marts (and agencies the fairness tables
+    hide) are suppressed."""
     selection = tuple(selection)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".duckdb", dir=target.parent)
@@ -133,6 +213,7 @@ def publish_extract(
     try:
         with duckdb.connect(str(tmp)) as con:
             con.execute(f"ATTACH '{build}' AS source (READ_ONLY)")
+            hidden_agencies = hidden_agency_years(con, "source")
             for schema, name in _tables(con, selection):
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 con.execute(
@@ -141,7 +222,7 @@ def publish_extract(
                 copied.append(f"{schema}.{name}")
             con.execute("DETACH source")
             if min_group_size is not None:
-                suppress_small_groups(con, min_group_size)
+                suppress_small_groups(con, min_group_size, hidden_agencies)
             con.execute("CHECKPOINT")
         _move_into_place(tmp, target)
     finally:

@@ -30,7 +30,10 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
             min_group_size=settings.min_group_size,
         )
         evaluators = publish_extract(
-            build, settings.published_dir / "evaluators.duckdb", EVALUATORS
+            build,
+            settings.published_dir / "evaluators.duckdb",
+            EVALUATORS,
+            min_group_size=settings.min_group_size,
         )
         publish_warehouse(build, settings.warehouse)
         context.log.info(f"published {settings.warehouse} and extracts in {settings.published_dir}")

@@ -84,7 +84,8 @@ class Population:
 class Universe:
     populations: dict[str, Population]
     published: set[Cell]  # every cell some table publishes a row for
-    references: set[Cell] = field(default_factory=set)  # hidden last (other rows compare to them)
+    # Hidden last: reference groups (other rows compare to them) and groups behind a finding.
+    references: set[Cell] = field(default_factory=set)
     primary_extra: set[Cell] = field(default_factory=set)  # hidden by a table's own rule
     links: list[tuple[str, str]] = field(default_factory=list)
 

@@ -13,7 +13,14 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
-from pipelines.analysis import audit, fairness, indicator_fairness, protection, raters
+from pipelines.analysis import (
+    audit,
+    differencing,
+    fairness,
+    indicator_fairness,
+    protection,
+    raters,
+)
 from pipelines.analysis.fairness_schemas import (
     fairness_distribution_schema,
     fairness_distribution_tests_schema,
@@ -208,5 +215,35 @@ def _small_groups_check(name: str):
     return _check
 
 
+@dg.asset_check(
+    asset=KEYS["findings"],
+    name="nothing_recoverable_by_subtraction",
+    description=(
+        "The differencing attacker (margin minus published children, total minus the other "
+        "groups, agency minus its other raters, chained) recovers no hidden group from the "
+        "fairness tables and findings."
+    ),
+)
+def nothing_recoverable(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        inputs = read_inputs(conn)
+        seen = differencing.read_published(conn)
+    populations = protection.populations(inputs.employee_period, inputs.indicator_year)
+    recovered = differencing.attack(seen, differencing.truth_sizes(populations))
+    return dg.AssetCheckResult(
+        passed=not recovered,
+        metadata={
+            "hidden_groups": len(seen.hidden),
+            "recovered_groups": len(recovered),
+            "recovered": dg.MetadataValue.json(
+                [f"{c.population} {c.tahun} {dict(c.attrs)} = {n}" for c, n in recovered.items()][
+                    :20
+                ]
+            ),
+        },
+    )
+
+
 assets: list = [fairness_tables]
 asset_checks: list = [_small_groups_check(name) for name in SMALL_PUBLISHED]
+asset_checks.append(nothing_recoverable)

@@ -43,7 +43,7 @@ KEYS = {
     "fairness_distribution": ("tahun", "dimension", "group_value", "predikat"),
     "self_gap_by_group": ("tahun", "dimension", "group_value"),
     "indicator_fairness": (
-        "tahun", "kode_opd", "kode_indikator", "dimension", "group_value",
+        "tahun", "kode_opd", "kode_indikator", "dimension", "group_value", "reference_group",
     ),
     "rater_effects": ("tahun", "kode_opd", "penilai_key", "excluded_from_reference"),
 }  # fmt: skip
@@ -165,6 +165,8 @@ def universe(
         for row in frame.iter_rows(named=True):
             cells = table_cells(name, row)
             published.update(c for c in cells if c is not None)
+            if row.get("excluded_from_reference"):  # hiding it would change others' reference
+                references.update(c for c in cells if c is not None)
             if len(cells) > 1 and cells[1] is not None and name != "indicator_fairness":
                 references.add(cells[1])
     for row in candidates.iter_rows(named=True):
@@ -209,14 +211,22 @@ def _rebh(frame: pl.DataFrame, by: list[str], alpha: float = fairness.ALPHA) -> 
     if not parts:
         return frame.with_columns(p_adjusted=pl.lit(None, pl.Float64), significant=pl.lit(False))
     adjusted = indexed.join(pl.concat(parts), on="_row", how="left").sort("_row")
-    significant = (pl.col("_adj") < alpha).fill_null(False)
-    if "label" in frame.columns:  # rater_effects: its label follows findings' verdict, not BH
-        significant = significant & ~pl.col("suppressed")
-    return (
-        adjusted.with_columns(p_adjusted=pl.col("_adj"), significant=significant)
-        .select(frame.columns)
-        .cast(frame.schema)
-    )
+    significant = (pl.col("_adj") < alpha).fill_null(False) & ~pl.col("suppressed")
+    frame = adjusted.with_columns(p_adjusted=pl.col("_adj"), significant=significant)
+    if "label" in frame.columns:  # rater_effects: the label is the findings rule on the new BH
+        difference = pl.col("difference")
+        beyond = (difference < raters.BAND.low) | (difference > raters.BAND.high)
+        finding = pl.col("significant") & beyond
+        frame = frame.with_columns(
+            label=pl.when(pl.col("suppressed"))
+            .then(None)
+            .when(finding & (difference > 0))
+            .then(pl.lit(raters.LENIENT))
+            .when(finding & (difference < 0))
+            .then(pl.lit(raters.SEVERE))
+            .otherwise(pl.lit(raters.TYPICAL))
+        )
+    return frame.select(indexed.columns[1:]).cast(indexed.drop("_row").schema)
 
 
 # BH scope of each table as its module computes it.
@@ -265,7 +275,11 @@ def protect(
     min_group_size: int,
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, set[Cell]]:
     """The fairness tables and findings candidates with every hidden cell's rows hidden."""
-    hidden = pattern(universe(populations_, tables, candidates), min_group_size)
+    world = universe(populations_, tables, candidates)
+    # A group behind a finding is the last one chosen to hide another.
+    judged = findings.judge(candidates).filter(pl.col("verdict") == findings.FINDING)
+    world.references |= {c for r in judged.iter_rows(named=True) for c in finding_cells(r) if c}
+    hidden = pattern(world, min_group_size)
     protected = {
         name: _rebh(_hide_table(name, frame, hidden), BH_GROUPS[name])
         if name in BH_GROUPS
