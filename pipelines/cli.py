@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -95,6 +96,7 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
         click.echo(f"{settings.raw_dir} is empty: generating the sample exports")
         generate_dataset(settings.data_dir)
 
+    from pipelines import runlog
     from pipelines.definitions import build_defs
     from pipelines.partitions import QUARTERS, range_tags
 
@@ -107,27 +109,36 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
             f"--quarters {quarters}: quarters are {keys[0]} .. {keys[-1]} (first month of each)"
         )
     count = keys.index(last) - keys.index(first) + 1
-    job = build_defs(settings).resolve_job_def("materialize_all")
-    click.echo(f"materializing quarters {first} .. {last} ({count}) in one run")
-    result = job.execute_in_process(
-        instance=_instance(),
-        raise_on_error=False,
-        tags=range_tags(first, last),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
+    log = runlog.new_log_path(settings)
+    click.echo(f"materializing quarters {first} .. {last} ({count}) in one run; log: {log}")
+    with runlog.python_logs_to(log):
+        try:
+            job = build_defs(settings).resolve_job_def("materialize_all")
+            result = job.with_logger_defs(runlog.LOGGERS).execute_in_process(
+                instance=_instance(),
+                raise_on_error=False,
+                tags=range_tags(first, last),
+                run_config=runlog.run_config(log),
+            )
+        except Exception as error:  # not a step: a bug or the environment; no traceback here
+            logging.getLogger(__name__).exception("kinerja run failed")
+            raise click.ClickException(
+                f"{type(error).__name__}: {error} (traceback in {log})"
+            ) from error
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
         for check in failed_checks:
             name = f"{check.asset_key.to_user_string()} {check.check_name}"
             click.echo(f"{name}: {check.description}")
+        for line in runlog.failure_lines(result):
+            click.echo(line)
         raise click.ClickException(
-            f"run failed in steps: {', '.join(failed)}; nothing was published (the previous "
-            f"warehouse at {settings.warehouse} is unchanged)"
+            f"nothing was published (the previous warehouse at {settings.warehouse} is "
+            f"unchanged). Full log, with tracebacks: {log}"
         )
     _echo_summary(settings)
     if failed_checks:
@@ -217,9 +228,15 @@ def calibrate(runs: int, seed: int) -> None:
 
 
 def _echo_summary(settings: Settings) -> None:
+    """Counts per source and marts, then what the user must act on (blocked quarters,
+    unreadable files, optional references not given), one line each."""
+    from pipelines import problems
     from pipelines.summary import render
 
     click.echo(render(settings.warehouse, settings.reports_dir))
+    lines = problems.render(settings.warehouse)
+    if lines:
+        click.echo(lines)
 
 
 if __name__ == "__main__":

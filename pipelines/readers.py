@@ -26,6 +26,9 @@ import polars as pl
 SOURCE_ROW = "source_row"
 # Prefix of columns holding values to the right of the header (see _to_export_frame).
 EXTRA_PREFIX = "_beyond_header_"
+# xlsx only: per row, the columns whose cell is an Excel number with a fractional part. Its
+# text is Excel's rendering with a decimal point, not the file's own way of writing numbers.
+NUMBER_CELLS = "_number_cells"
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 64 * 1024
 # Excel keeps 15 significant digits: a number cell at or above 1e15 has lost digits.
@@ -420,8 +423,11 @@ def _read_xlsx_grid(path: Path, name: str) -> pl.DataFrame:
         detail = detail.replace(str(path), name)
         raise ExportReadError(f"{name}: cannot be read as an Excel workbook ({detail})") from error
     columns = []
+    marks = []  # the column's name where its cell is a number with a fractional part
     for column in text.columns:
         value = numbers[column]
+        fractional = is_number[column].is_not_null() & (value != value.floor())
+        marks.append(pl.when(pl.lit(fractional)).then(pl.lit(column)))
         mangled = is_number[column].is_not_null() & (value.abs() >= _EXCEL_EXACT_LIMIT)
         if mangled.any():
             scientific = value.filter(mangled).map_elements(
@@ -432,7 +438,12 @@ def _read_xlsx_grid(path: Path, name: str) -> pl.DataFrame:
         else:
             columns.append(text[column])
     grid = pl.DataFrame(columns)
-    return grid.with_columns((1 + pl.int_range(pl.len(), dtype=pl.Int32)).alias(SOURCE_ROW))
+    return grid.with_columns(
+        pl.concat_list(marks).list.drop_nulls().alias(NUMBER_CELLS)
+        if marks
+        else pl.lit([], dtype=pl.List(pl.String)).alias(NUMBER_CELLS),
+        (1 + pl.int_range(pl.len(), dtype=pl.Int32)).alias(SOURCE_ROW),
+    )
 
 
 def _to_export_frame(
@@ -445,7 +456,7 @@ def _to_export_frame(
     come out as columns ``EXTRA_PREFIX<n>`` (n = 1-based column position), so the caller can
     reject those rows instead of losing the values.
     """
-    cells = [c for c in grid.columns if c != SOURCE_ROW]
+    cells = [c for c in grid.columns if c not in (SOURCE_ROW, NUMBER_CELLS)]
     grid = grid.with_columns(
         pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in cells
     )
@@ -472,12 +483,16 @@ def _to_export_frame(
             f"{name}: missing required column(s): {', '.join(missing)} (found: {shown or 'none'})"
         )
 
-    return body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW])
+    marks = []
+    if NUMBER_CELLS in grid.columns:  # grid column names -> the frame's column names
+        renamed = pl.element().replace_strict(dict(keep), default=None)
+        marks = [pl.col(NUMBER_CELLS).list.eval(renamed).list.drop_nulls()]
+    return body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW] + marks)
 
 
 def _split_blank_tail(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows up to the last one holding a value, the blank rows after it)."""
-    names = [c for c in frame.columns if c != SOURCE_ROW]
+    names = [c for c in frame.columns if c not in (SOURCE_ROW, NUMBER_CELLS)]
     if not names:
         return frame.clear(), frame
     has_value = pl.any_horizontal(pl.col(c).is_not_null() for c in names)

@@ -9,6 +9,13 @@ import duckdb
 
 from pipelines.settings import SOURCES
 
+# Valid rows staging leaves out, by the audit model listing them: re-submitted assessments
+# and repeated training attendances (their JP would count twice).
+DROPPED_IN_STAGING = {
+    "assessments": "audit_superseded_submissions",
+    "training": "audit_training_duplicates",
+}
+
 
 @dataclass(frozen=True)
 class SourceCounts:
@@ -46,8 +53,8 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> list[SourceCounts]:
             con, f"select count(error) from raw.files where source = '{source}'"
         )
         superseded = (
-            _scalar(con, "select count(*) from audit.audit_superseded_submissions")
-            if source == "assessments"
+            _scalar(con, f"select count(*) from audit.{DROPPED_IN_STAGING[source]}")
+            if source in DROPPED_IN_STAGING
             else 0
         )
         counts.append(
@@ -81,6 +88,9 @@ def render(warehouse: Path, reports_dir: Path | None = None) -> str:
     lines.append("")
     lines.append("marts: " + ", ".join(f"marts.{name} ({n} rows)" for name, n in marts.items()))
     lines.append("(unreadable files are rejected whole; raw.files.error says why)")
+    lines.append(
+        "(superseded: assessment re-submissions and repeated training records, in audit.*)"
+    )
     lines.append(f"warehouse: {warehouse}")
     if reports_dir is not None:
         for report in sorted(reports_dir.glob("*.html")):

@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import blocked
+
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "dbt"
@@ -88,8 +90,8 @@ def _read(name: str) -> list[dict[str, str | None]]:
         ]
 
 
-# A training export whose 2025-Q1 is mostly quarantined (9 of 10 rows, above the 20% limit):
-# its one valid row is in raw.training but must stay out of staging and every mart.
+# A training export whose 2025-Q1 is mostly quarantined (27 of 30 rows, above the 20% limit):
+# its valid row is in raw.training but must stay out of staging and every mart.
 BROKEN_TRAINING = {
     "source_file": "raw/training/broken_2025.csv",
     "source_row": 2,
@@ -173,7 +175,7 @@ def build_raw_warehouse(path: Path) -> None:
         for (src, f, q), n in sorted(counts.items())
     ]
     broken = next(r for r in files if r["source_file"] == BROKEN_TRAINING["source_file"])
-    broken |= {"n_rows_read": 10, "n_rows_quarantined": 9}
+    broken |= {"n_rows_read": 30, "n_rows_quarantined": 27}
     data = {
         "assessments": assessments,
         "surveys": surveys,
@@ -195,6 +197,8 @@ def build_raw_warehouse(path: Path) -> None:
         _insert(con, "quarantine.assessments", QUARANTINE_COLUMNS, quarantined)
         _insert(con, "quarantine.surveys", QUARANTINE_COLUMNS, [])
         _insert(con, "quarantine.training", QUARANTINE_COLUMNS, [])
+        for source in ("assessments", "surveys", "training"):  # as ingestion does
+            blocked.refresh(con, source, blocked.BlockRule(), lambda _: True)
     finally:
         con.close()
 
@@ -644,10 +648,11 @@ def test_audit_employee_field_conflicts(warehouse: Path) -> None:
 
 
 def krejcie_morgan(population: int) -> int:
-    """Independent restatement of the formula, for the expected values."""
+    """Independent restatement of the formula, rounded half up as Krejcie & Morgan's table
+    is (tests/test_krejcie_morgan.py), for the expected values."""
     chi2, p, d = 3.841, 0.5, 0.05
-    return math.ceil(
-        chi2 * population * p * (1 - p) / (d**2 * (population - 1) + chi2 * p * (1 - p))
+    return math.floor(
+        chi2 * population * p * (1 - p) / (d**2 * (population - 1) + chi2 * p * (1 - p)) + 0.5
     )
 
 
@@ -757,8 +762,15 @@ def test_mart_columns_and_types(warehouse: Path) -> None:
 
 
 def test_blocked_quarter_stays_out_of_staging_and_marts(warehouse: Path) -> None:
-    """raw.files says 2025-Q1 of the training export is 90% quarantined: its valid row is
-    kept in raw but no model downstream sees it."""
+    """raw.files says 2025-Q1 of the training export is 90% quarantined (ingestion writes it
+    to raw.blocked_quarters): its valid row is kept in raw but no model downstream sees it."""
+    assert query(warehouse, "select source, quarter, reason from raw.blocked_quarters") == [
+        {
+            "source": "training",
+            "quarter": date(2025, 1, 1),
+            "reason": "90.0% of 30 rows quarantined (limit 20%)",
+        }
+    ]
     raw = one(warehouse, "select count(*) as n from raw.training where source_file like '%broken%'")
     assert raw["n"] == 1
     staged = query(warehouse, "select * from staging.stg_training where quarter >= '2025-01-01'")

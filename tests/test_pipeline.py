@@ -48,6 +48,13 @@ def test_superseded_and_staged_rows_match_truth(pipeline_run: PipelineRun) -> No
     assert staged == truth["staged_rows"] == truth["loaded_rows"] - superseded
 
 
+def test_training_rows_are_staged_or_listed_as_duplicates(pipeline_run: PipelineRun) -> None:
+    raw = _scalar(pipeline_run, "select count(*) from raw.training")
+    staged = _scalar(pipeline_run, "select count(*) from staging.stg_training")
+    dropped = _scalar(pipeline_run, "select count(*) from audit.audit_training_duplicates")
+    assert staged + dropped == raw
+
+
 def test_audit_findings_match_truth(pipeline_run: PipelineRun) -> None:
     truth = pipeline_run.truth["sources"]
     mismatch = _query(
@@ -159,9 +166,18 @@ def _oracle_quarter_training(run: PipelineRun) -> pl.DataFrame:
         .group_by("nip", "tahun")
         .agg(pl.col("kode_opd").last())
     )
-    training = _query(run, "select nip, tanggal_mulai, jp from raw.training").with_columns(
-        pl.col("tanggal_mulai").dt.year().cast(pl.Int32).alias("tahun"),
-        pl.col("tanggal_mulai").dt.quarter().alias("q"),
+    # A repeated attendance (nip, course ignoring case and spacing, start) counts once: the
+    # record of the latest file and row.
+    course = pl.col("nama_pelatihan").str.replace_all(r"\s+", " ").str.strip_chars()
+    training = (
+        _query(run, "select * from raw.training")
+        .sort("source_file", "source_row")
+        .with_columns(course.str.to_lowercase().alias("course"))
+        .unique(["nip", "course", "tanggal_mulai"], keep="last")
+        .with_columns(
+            pl.col("tanggal_mulai").dt.year().cast(pl.Int32).alias("tahun"),
+            pl.col("tanggal_mulai").dt.quarter().alias("q"),
+        )
     )
     frames = []
     for quarter in range(1, 5):

@@ -16,19 +16,25 @@ end
 {%- endmacro %}
 
 {#- Published SKM index (25..100) from the nine NRR expressions, PermenPANRB 14/2017:
-    IKM = sum(NRR_i * 1/9), index = IKM * 25, rounded to two decimals. -#}
+    IKM = sum(NRR_i * 1/9), index = IKM * 25, rounded to two decimals. The weight is exactly
+    1/9 (the sum divided by 9): a rounded weight such as 0.111 understates every index. -#}
 {% macro skm_index(nrr_prefix) -%}
 round((
     {%- for i in range(1, 10) %}{{ nrr_prefix }}u{{ i }}{% if not loop.last %} + {% endif %}{% endfor -%}
 ) / 9.0 * 25, 2)
 {%- endmacro %}
 
-{#- Krejcie & Morgan (1970) required sample for population N: chi-square 3.841 (1 df, 95%),
-    P = 0.5, margin d = 0.05, rounded up. -#}
+{#- Krejcie & Morgan (1970) required sample for population N:
+    s = X² N P(1-P) / (d² (N-1) + X² P(1-P)), chi-square X² = 3.841 (1 df, 95%), P = 0.5,
+    margin d = 0.05, rounded to the nearest integer (half up): the rounding that reproduces
+    every entry of their Table 1 (N = 30,000: s = 379.26 -> 379; N = 40,000: 380.46 -> 380).
+    Rounding up gives 380 and 381 there and misses 45 of the table's 90 entries; rounding
+    down misses 45 others. tests/test_krejcie_morgan.py checks every entry. -#}
 {% macro krejcie_morgan(population) -%}
-cast(ceil(
+cast(floor(
     3.841 * {{ population }} * 0.25
     / (0.0025 * ({{ population }} - 1) + 3.841 * 0.25)
+    + 0.5
 ) as integer)
 {%- endmacro %}
 

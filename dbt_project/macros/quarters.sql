@@ -6,15 +6,20 @@
     and {{ column }} < cast('{{ var("quarter_end") }}' as date)
 {%- endmacro %}
 
-{#- Quarters of a source whose quarantine share is above KINERJA_MAX_QUARANTINE_SHARE: their
-    export is broken, so they stay out of staging (and every mart) until it is fixed. -#}
+{#- Quarters of a source whose export is broken: they stay out of staging (and every mart)
+    until it is fixed. Ingestion decides which (pipelines/blocked.py, the only place the rule
+    lives) and writes them to raw.blocked_quarters next to raw.files. A warehouse without
+    that table (built by hand, or before it existed) has nothing blocked. -#}
 {% macro blocked_quarters(source_name) -%}
-    select quarter
-    from {{ source('raw', 'files') }}
-    where source = '{{ source_name }}' and quarter is not null
-    group by quarter
-    having sum(n_rows_quarantined)
-        > {{ env_var('KINERJA_MAX_QUARANTINE_SHARE', '0.2') }} * sum(n_rows_read)
+    {%- set files = source('raw', 'files') -%}
+    {%- set table = adapter.get_relation(
+            database=files.database, schema=files.schema, identifier='blocked_quarters'
+        ) if execute else none -%}
+    {%- if table is not none -%}
+    select quarter from {{ table }} where source = '{{ source_name }}'
+    {%- else -%}
+    select cast(null as date) as quarter where false
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Staging of a quarter-partitioned source: incremental, a run replaces its window. -#}

@@ -16,6 +16,7 @@ import polars as pl
 
 from pipelines.reports import figures as fx
 from pipelines.reports import findings_text
+from pipelines.reports.banner import blocked_banner
 from pipelines.reports.data import optional_table, table
 from pipelines.reports.html import Chart, Picker, ReportInfo, Section, render_page, write_report
 from pipelines.reports.png import export_pngs
@@ -556,6 +557,7 @@ def build_fairness_report(
         summary=summary,
         pickers=pickers,
         sections=sections,
+        banner=blocked_banner(conn),
     )
     write_report(out_path, page)
     charts_all = [c for s in sections for c in s.charts]

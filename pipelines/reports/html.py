@@ -68,7 +68,9 @@ def render_page(
     summary: list[str],
     pickers: list[Picker],
     sections: list[Section],
+    banner: list[str] | None = None,
 ) -> str:
+    """The page; ``banner`` (heading, then items: see banner.blocked_banner) tops it."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -89,6 +91,7 @@ def render_page(
         summary=summary,
         pickers=pickers,
         sections=numbered,
+        banner=banner or [],
         plotlyjs=get_plotlyjs(),
         config=json.dumps(PLOT_CONFIG),
     )

@@ -14,7 +14,6 @@ not, rejects that file only: the other files of the folder still load.
 
 import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import dagster as dg
+import duckdb
 import pandera.polars as pa
 import polars as pl
 from dagster import AssetExecutionContext
@@ -29,7 +29,14 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import QUARTERS, partition_window
 from pipelines.partitions import label as quarter_label
-from pipelines.readers import EXTRA_PREFIX, SOURCE_ROW, ExportReadError, iter_export
+from pipelines.readers import (
+    EXTRA_PREFIX,
+    NUMBER_CELLS,
+    SOURCE_ROW,
+    ExportReadError,
+    iter_export,
+)
+from pipelines.rules import parsing
 from pipelines.rules.parsing import parse_date
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import load_settings
@@ -136,7 +143,7 @@ def read_source(
 
 def empty_source_frame(required: Sequence[str], optional: Sequence[str]) -> pl.DataFrame:
     columns = {c: pl.String for c in [*required, *optional, ROW_PROBLEM]} | LINEAGE_SCHEMA
-    return pl.DataFrame(schema=columns)
+    return pl.DataFrame(schema=columns | {NUMBER_CELLS: pl.List(pl.String)})
 
 
 def file_digest(path: Path) -> str:
@@ -206,6 +213,7 @@ def _with_lineage(
         pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
     )
     quarters = quarter(frame) if quarter else pl.repeat(None, frame.height, dtype=pl.Date)
+    number_cells = pl.col(NUMBER_CELLS) if NUMBER_CELLS in frame.columns else pl.lit(None)
     return frame.select(
         *required,
         *optional,
@@ -214,6 +222,7 @@ def _with_lineage(
         pl.col(SOURCE_ROW).cast(pl.Int32),
         pl.lit(digest).alias("file_sha256"),
         pl.lit(quarters, dtype=pl.Date).alias("quarter"),
+        number_cells.cast(pl.List(pl.String)).alias(NUMBER_CELLS),
     )
 
 
@@ -266,13 +275,22 @@ def _beyond_header(extras: list[str]) -> pl.Expr:
 # ---------------------------------------------------------------- validating
 
 
-def per_distinct(frame: pl.DataFrame, column: str, outputs: dict[str, pl.Expr]) -> pl.DataFrame:
+def per_distinct(
+    frame: pl.DataFrame,
+    column: str,
+    outputs: dict[str, pl.Expr],
+    formats: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Evaluate expressions of one column on its distinct values, then map them back to every
     row (same order, same length as ``frame``).
 
     Exports repeat the same values millions of times (years, periods, targets, NIPs on every
     indicator row); parsing each distinct value once keeps the regex-heavy parsers cheap.
+    With ``formats`` (see ``number_formats``) the outputs may read ``parsing.IN_FILE``: the
+    same text means different numbers in different files, so the key is (file, value).
     """
+    if formats is not None:
+        return _per_distinct_in_file(frame, column, outputs, formats)
     key = "__distinct_value"
     distinct = frame.select(pl.col(column).unique())
     computed = distinct.select(
@@ -282,6 +300,112 @@ def per_distinct(frame: pl.DataFrame, column: str, outputs: dict[str, pl.Expr]) 
         frame.select(pl.col(column).alias(key))
         .join(computed, on=key, how="left", nulls_equal=True, maintain_order="left")
         .drop(key)
+    )
+
+
+FORMAT_COLUMNS = [parsing.DECIMAL, parsing.COMMA_EXAMPLE, parsing.POINT_EXAMPLE]
+_EXCEL_NUMBER = "__excel_number"
+
+
+def _excel_number(frame: pl.DataFrame, column: str) -> pl.Expr | None:
+    """Is the cell an Excel number cell (xlsx)? None when the frame has none at all."""
+    if NUMBER_CELLS not in frame.columns or frame.get_column(NUMBER_CELLS).null_count() == (
+        frame.height
+    ):
+        return None
+    return pl.col(NUMBER_CELLS).list.contains(column).fill_null(False)
+
+
+def _per_distinct_in_file(
+    frame: pl.DataFrame, column: str, outputs: dict[str, pl.Expr], formats: pl.DataFrame
+) -> pl.DataFrame:
+    """per_distinct keyed by (file, value, Excel number cell or not), with each file's
+    number format as columns. An Excel number cell is Excel's own decimal-point rendering,
+    whatever the file's text cells do. One file (a block of ``load_source``): no file key."""
+    keys = {column: pl.col(column)}
+    several_files = frame.get_column("source_file").n_unique() > 1
+    if several_files:
+        keys["source_file"] = pl.col("source_file")
+    excel = _excel_number(frame, column)
+    if excel is not None:
+        keys[_EXCEL_NUMBER] = excel
+    rows = frame.select(*[expr.alias(name) for name, expr in keys.items()])
+    distinct = rows.unique()
+    if several_files:
+        distinct = distinct.join(formats, on="source_file", how="left")
+    else:
+        file = frame.get_column("source_file").first() if frame.height else None
+        found = formats.filter(pl.col("source_file").eq_missing(file))
+        distinct = distinct.with_columns(
+            pl.lit(found.get_column(c).first() if found.height else None, dtype=pl.String).alias(c)
+            for c in FORMAT_COLUMNS
+        )
+    if excel is not None:
+        distinct = distinct.with_columns(
+            pl.when(pl.col(_EXCEL_NUMBER))
+            .then(pl.lit(parsing.DECIMAL_POINT))
+            .otherwise(pl.col(parsing.DECIMAL))
+            .alias(parsing.DECIMAL)
+        )
+    computed = distinct.select(*keys, *[expr.alias(name) for name, expr in outputs.items()])
+    return rows.join(
+        computed, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
+    ).drop(list(keys))
+
+
+def number_formats(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Each file's number format, decided by its own numbers (text cells of ``columns``; not
+    Excel number cells): source_file, the decimal separator (null when undecided) and the
+    file's first value proving each separator (by row, then column order), for reasons."""
+    found = []
+    # One file (a block of load_source): its distinct values, without hashing the file name.
+    one_file = frame.get_column("source_file").n_unique() <= 1
+    by = [] if one_file else ["source_file"]
+    file = [pl.col("source_file").first()] if one_file else []
+    for position, column in enumerate(c for c in columns if c in frame.columns):
+        excel = _excel_number(frame, column)
+        cells = frame if excel is None else frame.filter(~excel)
+        found.append(
+            cells.group_by(*by, pl.col(column).alias("value"))
+            .agg(pl.col("source_row").min(), *file)
+            .filter(pl.col("value").str.contains(r"[.,]"))
+            .with_columns(
+                parsing.number_evidence(pl.col("value")).alias("evidence"),
+                pl.lit(position).alias("position"),
+            )
+            .drop_nulls("evidence")
+        )
+    schema = {"source_file": pl.String, "value": pl.String, "source_row": pl.Int32}
+    schema |= {"evidence": pl.String, "position": pl.Int32}
+    found = [f.select(list(schema)).cast(schema) for f in found]
+    evidence = pl.concat([pl.DataFrame(schema=schema), *found])
+    evidence = evidence.sort("source_file", "source_row", "position")
+    value, kind = pl.col("value"), pl.col("evidence")
+    examples = evidence.group_by("source_file").agg(
+        value.filter(kind == parsing.DECIMAL_COMMA).first().alias(parsing.COMMA_EXAMPLE),
+        value.filter(kind == parsing.DECIMAL_POINT).first().alias(parsing.POINT_EXAMPLE),
+    )
+    files = frame.select(pl.col("source_file").unique(maintain_order=True))
+    return _decided(files.join(examples, on="source_file", how="left"))
+
+
+def merge_number_formats(first: pl.DataFrame, later: pl.DataFrame) -> pl.DataFrame:
+    """The formats of a file's earlier blocks and a later block: first example of each kind."""
+    merged = (
+        pl.concat([first, later])
+        .group_by("source_file", maintain_order=True)
+        .agg(pl.col(parsing.COMMA_EXAMPLE, parsing.POINT_EXAMPLE).drop_nulls().first())
+    )
+    return _decided(merged)
+
+
+def _decided(examples: pl.DataFrame) -> pl.DataFrame:
+    comma, point = pl.col(parsing.COMMA_EXAMPLE), pl.col(parsing.POINT_EXAMPLE)
+    return examples.select(
+        "source_file",
+        parsing.decide_decimal(comma, point).alias(parsing.DECIMAL),
+        comma.cast(pl.String),
+        point.cast(pl.String),
     )
 
 
@@ -735,8 +859,12 @@ def _stage_files(
     slice_rows: int,
     staged: dict[str, str],
 ) -> tuple[list[FileRead], "_FileCounts"]:
-    """Read and validate every file (but those ``skip`` leaves) into the staged tables."""
-    raw_stage, quarantine_stage = staged.values()
+    """Read and validate every file (but those ``skip`` leaves) into the staged tables.
+
+    A file's number format is decided by its first block and checked against the rest; in
+    the rare file whose later blocks change the decision, the file is taken back and staged
+    again with the whole file's format (blocks must not change what a file's numbers mean).
+    """
     files: list[FileRead] = []
     total = _FileCounts()
     for file, blocks in iter_source_files(
@@ -745,30 +873,76 @@ def _stage_files(
         if blocks is None:
             files.append(file)
             continue
-        counts = _FileCounts()
+        stage = _BlockStager(conn, source, known, key, window, slice_rows, staged)
         try:
-            for block in blocks:
-                counts.n_rows += block.height
-                block = window.select_rows(block)
-                counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
-                for offset in range(0, block.height, slice_rows):
-                    result = source.validate(block.slice(offset, slice_rows), known, key)
-                    for stage, frame in (
-                        (raw_stage, result.valid),
-                        (quarantine_stage, result.quarantine),
-                    ):
-                        with registered(conn, frame) as view:
-                            conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
-                    counts.add(result)
-                del block
+            counts, used, seen = stage(blocks)
+            if not used.equals(seen):
+                _take_back(conn, staged, file.source_file)
+                again = _source_blocks(
+                    data_dir / file.source_file,
+                    file.source_file,
+                    file.file_sha256,
+                    source.required,
+                    source.optional,
+                    source.quarter,
+                )
+                counts, _, _ = stage(again, seen)
         except ExportReadError as error:  # late in the file: take back what it gave
-            for stage in staged.values():
-                conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [file.source_file])
+            _take_back(conn, staged, file.source_file)
             files.append(replace(file, error=str(error)))
             continue
         files.append(replace(file, n_rows=counts.n_rows))
         total.merge(counts)
     return files, total
+
+
+def _take_back(conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str) -> None:
+    """Remove what a file put in the staged tables (it is rejected or staged again)."""
+    for stage in staged.values():
+        conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [source_file])
+
+
+@dataclass
+class _BlockStager:
+    """Validates one file's blocks into the staged tables."""
+
+    conn: duckdb.DuckDBPyConnection
+    source: "SourceDefinition"
+    known: set[str]
+    key: bytes
+    window: "QuarterWindow"
+    slice_rows: int
+    staged: dict[str, str]
+
+    def __call__(
+        self, blocks: Iterator[pl.DataFrame], formats: pl.DataFrame | None = None
+    ) -> tuple["_FileCounts", pl.DataFrame, pl.DataFrame]:
+        """Counts, the number format used (``formats``, else the first block's) and the one
+        the whole file's numbers give. The format comes from all rows of a block, not only
+        the window's: a quarter's run reads a file as a run over every quarter does."""
+        raw_stage, quarantine_stage = self.staged.values()
+        counts = _FileCounts()
+        used, seen = formats, None
+        for block in blocks:
+            counts.n_rows += block.height
+            found = number_formats(block, self.source.numbers)
+            seen = found if seen is None else merge_number_formats(seen, found)
+            used = found if used is None else used
+            block = self.window.select_rows(block)
+            counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
+            for offset in range(0, block.height, self.slice_rows):
+                part = block.slice(offset, self.slice_rows)
+                result = self.source.validate(part, self.known, self.key, used)
+                for stage, frame in (
+                    (raw_stage, result.valid),
+                    (quarantine_stage, result.quarantine),
+                ):
+                    with registered(self.conn, frame) as view:
+                        self.conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
+                counts.add(result)
+            del block
+        empty = number_formats(empty_source_frame([], []), [])
+        return counts, used if used is not None else empty, seen if seen is not None else empty
 
 
 def _replace_loaded(
@@ -867,10 +1041,13 @@ class SourceDefinition:
     name: str
     required: Sequence[str]
     optional: Sequence[str]
-    validate: Callable[[pl.DataFrame, set[str], bytes], Validated]
+    # (text frame, known agencies, pseudonym key, number formats or None: from the frame)
+    validate: Callable[..., Validated]
     description: str
     # The quarter of each row of a text frame (first day; null when unreadable).
     quarter: QuarterOf
+    # Numeric columns: their text decides each file's number format (see number_formats).
+    numbers: Sequence[str] = ()
 
 
 FILES_SPEC = dg.AssetSpec(
@@ -887,8 +1064,11 @@ FILES_SPEC = dg.AssetSpec(
 
 
 def max_quarantine_share() -> float:
-    """KINERJA_MAX_QUARANTINE_SHARE (default 0.2): above it a quarter of a source blocks."""
-    return float(os.environ.get("KINERJA_MAX_QUARANTINE_SHARE", "0.2"))
+    """KINERJA_MAX_QUARANTINE_SHARE (default 0.2): above it a quarter of a source is blocked
+    (from KINERJA_QUARANTINE_MIN_ROWS rows on; see pipelines.blocked for the whole rule)."""
+    from pipelines.blocked import BlockRule
+
+    return BlockRule.from_env().max_share
 
 
 def run_window(context: AssetExecutionContext) -> QuarterWindow:
@@ -902,8 +1082,9 @@ def run_window(context: AssetExecutionContext) -> QuarterWindow:
 
 def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
     """``raw/<source>`` + ``quarantine/<source>`` as one multi-asset, partitioned by quarter,
-    with its checks. The quarantine-share check blocks: a quarter whose export is broken
-    stops the run before the marts (and dbt's staging leaves such quarters out)."""
+    with its checks. A quarter whose export is broken (pipelines.blocked) is written to
+    raw.blocked_quarters and dbt's staging leaves it out; its check fails at ERROR severity
+    but does not block: one broken source-quarter must not hold the whole refresh hostage."""
     raw_key = dg.AssetKey(["raw", source.name])
     quarantine_key = dg.AssetKey(["quarantine", source.name])
     checks = [
@@ -915,11 +1096,11 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         dg.AssetCheckSpec(
             "quarantine_share_within_limit",
             asset=raw_key,
-            blocking=True,
             description=(
-                "In every quarter of the run, at most KINERJA_MAX_QUARANTINE_SHARE (default "
-                "20%) of the rows read were quarantined. Blocking: a broken export stops the "
-                "run before the marts are rebuilt or published."
+                "No quarter of the run is blocked: from KINERJA_QUARANTINE_MIN_ROWS (default "
+                "20) rows read on, at most KINERJA_MAX_QUARANTINE_SHARE (default 20%) of them "
+                "quarantined; below that, not every row. A blocked quarter is left out of the "
+                "marts (raw.blocked_quarters) and the rest of the run is published."
             ),
         ),
         dg.AssetCheckSpec(
@@ -958,9 +1139,12 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def _ingest(context: AssetExecutionContext, duckdb: DuckDBResource):
+        from pipelines import blocked
+
         settings = load_settings()
         key = load_key(settings.data_dir)
         window = run_window(context)
+        rule = blocked.BlockRule.from_env()
         with duckdb.get_connection() as conn:
             known = known_agency_codes(conn)
             load = load_source(
@@ -972,6 +1156,8 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
                 key,
                 window,
             )
+            # Judged over every quarter of the source, so the table matches raw.files.
+            blocked.refresh(conn, source.name, rule, load.window.placed)
         for file in load.files:
             if file.error:
                 context.log.warning(file.error)
@@ -1033,27 +1219,34 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
 
 
 def _share_check(raw_key: dg.AssetKey, source: str, load: SourceLoad) -> dg.AssetCheckResult:
-    limit = max_quarantine_share()
-    shares = load.quarter_shares()
-    over = shares.filter(pl.col("share") > limit)
+    """Fails (ERROR, not blocking) naming each blocked quarter of the run's window; the
+    rule is pipelines.blocked's, the one raw.blocked_quarters is written with."""
+    from pipelines.blocked import BlockRule
+
+    rule = BlockRule.from_env()
+    shares = rule.judge(load.quarter_shares())
+    over = shares.filter(pl.col("blocked"))
     table = "\n".join(
-        ["| quarter | rows read | quarantined | share |", "|---|---|---|---|"]
+        ["| quarter | rows read | quarantined | share | blocked |", "|---|---|---|---|---|"]
         + [
-            f"| {quarter_label(q)} | {n} | {bad} | {share:.1%} |"
-            for q, n, bad, share in shares.iter_rows()
+            f"| {quarter_label(q)} | {n} | {bad} | {share:.1%} | {'yes' if b else ''} |"
+            for q, n, bad, share, b, _ in shares.iter_rows()
         ]
     )
     if over.height:
-        worst = ", ".join(
-            f"{quarter_label(q)} ({share:.1%} of {n} rows)" for q, n, _, share in over.iter_rows()
+        worst = "; ".join(
+            f"{quarter_label(q)}: {reason}" for q, reason in over.select("quarter", "reason").rows()
         )
         description = (
-            f"BLOCKED: {source} quarantined more than {limit:.0%} of the rows of {worst}. "
-            f"The marts are not rebuilt from this export: fix it (quarantine.{source} says "
-            "why each row was rejected) and drop it again."
+            f"BLOCKED: {source} {worst}. Left out of the marts (raw.blocked_quarters); the "
+            f"rest of the run is published. Fix the export (quarantine.{source} says why each "
+            "row was rejected) and drop it again."
         )
     else:
-        description = f"every quarter within {limit:.0%}"
+        description = (
+            f"no quarter blocked (limit {rule.max_share:.0%} from {rule.min_rows} rows read; "
+            "below that, a quarter blocks only when every row was quarantined)"
+        )
     return dg.AssetCheckResult(
         asset_key=raw_key,
         check_name="quarantine_share_within_limit",
@@ -1061,7 +1254,8 @@ def _share_check(raw_key: dg.AssetKey, source: str, load: SourceLoad) -> dg.Asse
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,
         metadata={
-            "limit": limit,
+            "limit": rule.max_share,
+            "min_rows": rule.min_rows,
             "max_share": float(shares.get_column("share").max() or 0.0),
             "blocked_quarters": dg.MetadataValue.json(
                 [quarter_label(q) for q in over.get_column("quarter")]

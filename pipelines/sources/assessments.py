@@ -21,6 +21,7 @@ from pipelines.sources._ingest import (
     as_code_set,
     build_source_assets,
     failures_from_reasons,
+    number_formats,
     per_distinct,
     quarter_of_columns,
     split_valid,
@@ -48,6 +49,7 @@ OUTPUT = ["nip", "employee_key", *COLUMNS[1:], "penilai_key", "is_pppk"]
 
 
 _DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
+NUMBERS = ["tahun", *_DECIMALS]  # their text decides each file's number format
 _PLAIN_TEXT = [
     "nama",
     "kode_opd",
@@ -102,19 +104,27 @@ def assessment_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
 
 
 def validate_assessments(
-    frame: pl.DataFrame, known_agencies: set[str] | pl.Series, key: bytes
+    frame: pl.DataFrame,
+    known_agencies: set[str] | pl.Series,
+    key: bytes,
+    formats: pl.DataFrame | None = None,
 ) -> Validated:
-    """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons."""
+    """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons.
+
+    ``formats``: each file's number format (``number_formats``), decided from the frame
+    itself when not given (a caller validating part of a file passes the whole file's)."""
+    if formats is None:
+        formats = number_formats(frame, NUMBERS)
     frame = with_row_ids(frame)
     nip = per_distinct(frame, "nip", _nip_outputs("nip", "NIP", key))
     rater = per_distinct(frame, "nip_penilai", _nip_outputs("nip_penilai", "nip_penilai", key))
-    tahun = parsing.parse_integer(pl.col("tahun"), "tahun")
-    years = per_distinct(frame, "tahun", {"value": tahun.value, "reason": tahun.reason})
+    tahun = parsing.parse_integer(pl.col("tahun"), "tahun", parsing.IN_FILE)
+    years = per_distinct(frame, "tahun", {"value": tahun.value, "reason": tahun.reason}, formats)
     numbers = {}
     for column in _DECIMALS:
-        parsed = parsing.parse_decimal(pl.col(column), column)
+        parsed = parsing.parse_decimal(pl.col(column), column, parsing.IN_FILE)
         numbers[column] = per_distinct(
-            frame, column, {"value": parsed.value, "reason": parsed.reason}
+            frame, column, {"value": parsed.value, "reason": parsed.reason}, formats
         )
     enums = {
         column: per_distinct(frame, column, {"value": normalise(pl.col(column))})
@@ -170,7 +180,10 @@ def _nip_outputs(column: str, label: str, key: bytes) -> dict[str, pl.Expr]:
 
 def assessment_quarter(frame: pl.DataFrame) -> pl.Series:
     """TW n is quarter n, BULAN m the quarter of month m, TAHUNAN the last quarter of the year
-    (the annual evaluation closes the year); null when tahun or periode cannot be read."""
+    (the annual evaluation closes the year); null when tahun or periode cannot be read.
+
+    A year with a thousands separator ('2.024') is placed in 2024 whatever its file's number
+    format: the quarter only places the row, validation decides whether it loads."""
     periode = parsing.normalise_period(pl.col("periode"))
     number = (
         pl.when(periode.str.starts_with("TW "))
@@ -180,7 +193,8 @@ def assessment_quarter(frame: pl.DataFrame) -> pl.Series:
         .when(periode.str.starts_with("BULAN "))
         .then((periode.str.slice(6).cast(pl.Int32, strict=False) - 1) // 3 + 1)
     )
-    tahun = parsing.parse_integer(pl.col("tahun"), "tahun").value
+    year = pl.col("tahun").str.strip_chars().str.replace(r"^([0-9])[.,]([0-9]{3})$", "${1}${2}")
+    tahun = parsing.parse_integer(year, "tahun").value
     return quarter_of_columns(frame, ["tahun", "periode"], tahun, number)
 
 
@@ -199,6 +213,7 @@ definition = SourceDefinition(
     optional=OPTIONAL,
     validate=validate_assessments,
     quarter=assessment_quarter,
+    numbers=NUMBERS,
     description=(
         "Valid assessment rows from data/raw/assessments (CSV/xlsx), typed and normalised, "
         "with employee_key/penilai_key pseudonyms and file lineage."

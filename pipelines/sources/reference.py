@@ -1,8 +1,13 @@
 """Reference tables a user supplies with the exports: agencies, organisation predikat per
 agency-year, and each service unit's yearly population (for the SKM sample size).
 
-These files are expected to be clean: any problem fails the asset with the reasons, rather
-than quarantining, because every source depends on them.
+These files are expected to be clean: any problem fails the asset with a one-line
+ReferenceFileError naming the file, what is wrong and what to do (`kinerja run` prints it
+without a traceback), rather than quarantining, because every source depends on them.
+
+agencies.csv and predikat_organisasi.csv are required. service_population.csv is optional:
+missing, empty or a header row alone all mean "none given" (the SKM sample-size audit then
+says "not assessable" instead of guessing; everything else runs).
 """
 
 from pathlib import Path
@@ -13,9 +18,10 @@ import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
-from pipelines.readers import read_export
-from pipelines.rules.parsing import blank_to_null, parse_integer
+from pipelines.readers import ExportReadError, read_export
+from pipelines.rules.parsing import IN_FILE, blank_to_null, parse_integer
 from pipelines.settings import load_settings
+from pipelines.sources._ingest import FORMAT_COLUMNS, number_formats
 from pipelines.warehouse import replace_tables
 
 ORGANISATION_PREDIKATS = ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
@@ -39,6 +45,15 @@ PREDIKAT_SCHEMA = pa.DataFrameSchema(
     strict=True,
     unique=["kode_opd", "tahun"],
 )
+# How readers.read_export words a file without data rows (pinned by a test).
+NO_DATA = ("has a header row but no data rows", "the file is empty")
+
+
+class ReferenceFileError(ValueError):
+    """A reference file the run cannot use: one line naming the file, the problem and the fix
+    (a data problem, not a bug: the CLI shows it without a traceback)."""
+
+
 POPULATION_SCHEMA = pa.DataFrameSchema(
     {
         "kode_opd": pa.Column(pl.String),
@@ -55,15 +70,22 @@ POPULATION_SCHEMA = pa.DataFrameSchema(
 def _typed_reference(
     path: Path, data_dir: Path, text: list[str], integers: list[str], schema: pa.DataFrameSchema
 ) -> pl.DataFrame:
-    """Read one reference CSV, type it and validate it (raising with reasons)."""
+    """Read one required reference CSV, type it and validate it (ReferenceFileError with
+    the reasons otherwise)."""
     columns = text + integers
+    name = path.relative_to(data_dir).as_posix()
+    required = f"it is required (columns: {', '.join(columns)})"
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path.relative_to(data_dir).as_posix()} is missing under {data_dir}: this reference"
-            f" file is required (columns: {', '.join(columns)})"
-        )
-    frame = read_export(path, columns, display_name=path.relative_to(data_dir).as_posix())
-    parsed = {c: parse_integer(pl.col(c), c) for c in integers}
+        raise ReferenceFileError(f"{name} is missing under {data_dir}: {required}; add it")
+    try:
+        frame = read_export(path, columns, display_name=name)
+    except ExportReadError as error:
+        problem = str(error).removeprefix(f"{name}: ")
+        raise ReferenceFileError(f"{name}: {problem}: {required}; fix it") from error
+    # The file's number format, as for the exports: '1.200' is 1200 only beside '87,5'.
+    found = number_formats(frame.with_columns(source_file=pl.lit(name)), integers)
+    frame = frame.with_columns(pl.lit(found[c].first(), pl.String).alias(c) for c in FORMAT_COLUMNS)
+    parsed = {c: parse_integer(pl.col(c), c, IN_FILE) for c in integers}
     reasons = [p.reason for p in parsed.values()]
     if reasons:
         problems = (
@@ -73,12 +95,31 @@ def _typed_reference(
         )
         if problems.height:
             listed = "; ".join(f"row {r}: {m}" for r, m in problems.head(10).iter_rows())
-            raise ValueError(f"{path.name}: {listed}")
+            raise ReferenceFileError(f"{name}: {listed}; fix these rows")
     typed = frame.select(
         *[blank_to_null(pl.col(c)).alias(c) for c in text],
         *[p.value.alias(c) for c, p in parsed.items()],
     ).select(columns)
-    return schema.validate(typed, lazy=True).sort(columns)
+    try:
+        return schema.validate(typed, lazy=True).sort(columns)
+    except pa.errors.SchemaErrors as errors:
+        raise ReferenceFileError(
+            f"{name}: {_schema_problems(errors, frame.get_column('source_row'))}; fix these rows"
+        ) from errors
+
+
+def _schema_problems(errors: pa.errors.SchemaErrors, rows: pl.Series, limit: int = 5) -> str:
+    """pandera's failure cases in one line: 'row 3: kode_opd 'OPD01' field_uniqueness'."""
+    cases = errors.failure_cases
+    listed = []
+    for column, check, value, index in (
+        cases.select("column", "check", "failure_case", "index").head(limit).iter_rows()
+    ):
+        where = f"row {rows[index]}: " if index is not None else ""
+        value = "empty" if value is None else f"'{value}'"
+        listed.append(f"{where}{column} {value} fails {check}")
+    more = f" (and {cases.height - limit} more)" if cases.height > limit else ""
+    return "; ".join(listed) + more
 
 
 def read_agencies(data_dir: Path) -> pl.DataFrame:
@@ -102,10 +143,11 @@ def read_predikat_organisasi(data_dir: Path) -> pl.DataFrame:
 
 
 def read_service_population(data_dir: Path) -> pl.DataFrame:
-    """Optional: without it the SKM sample-size audit has no population to compare with (the
-    marts then leave the adequacy flag NULL) - not a reason to stop the whole run."""
+    """Optional: without it the SKM sample-size audit has no population to compare with
+    (audit_survey_sample_size leaves ``adequate`` NULL: not assessable) - not a reason to
+    stop the whole run. A header row alone is how a user says "none": the same as missing."""
     path = data_dir / "reference" / "service_population.csv"
-    if not path.exists():
+    if not path.exists() or _has_no_rows(path, data_dir):
         return pl.DataFrame(
             schema={c: col.dtype.type for c, col in POPULATION_SCHEMA.columns.items()}
         )
@@ -116,6 +158,16 @@ def read_service_population(data_dir: Path) -> pl.DataFrame:
         ["tahun", "populasi"],
         POPULATION_SCHEMA,
     )
+
+
+def _has_no_rows(path: Path, data_dir: Path) -> bool:
+    """The file is empty or holds a header row only (any other problem is reported by the
+    read that follows)."""
+    try:
+        read_export(path, display_name=path.relative_to(data_dir).as_posix())
+    except ExportReadError as error:
+        return str(error).endswith(NO_DATA)
+    return False
 
 
 def _reference_asset(name: str, reader, description: str) -> dg.AssetsDefinition:

@@ -1,5 +1,9 @@
 """Citizen satisfaction survey (SKM) responses: one row per respondent.
 
+Answer columns are stored as the canonical elements u1..u9 (PermenPANRB 14/2017 order):
+exports naming their elements, in any order, and exports numbering them in another order
+are mapped through the seed dbt_project/seeds/skm_elements.csv (see pipelines.rules.skm).
+
 An answer outside 1..4 (or unreadable) makes that answer missing and is counted in
 n_invalid_answers; it does not reject the respondent (PermenPANRB 14/2017 computes each
 element's NRR over the respondents who answered it).
@@ -11,7 +15,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
-from pipelines.rules import parsing
+from pipelines.rules import parsing, skm
 from pipelines.sources._ingest import (
     LINEAGE,
     ROW,
@@ -20,6 +24,7 @@ from pipelines.sources._ingest import (
     as_code_set,
     build_source_assets,
     failures_from_reasons,
+    number_formats,
     per_distinct,
     quarter_of_date,
     split_valid,
@@ -30,10 +35,14 @@ SOURCE = "surveys"
 ANSWERS = SKM_ELEMENTS
 REQUIRED = ["id_responden", "tanggal", "kode_opd", "unit_layanan"]
 COLUMNS = SURVEY_COLUMNS
-OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
+ELEMENTS = skm.seed_elements()
+# Element-named answer columns are read too; validation maps them onto u1..u9.
+OPTIONAL = [c for c in COLUMNS if c not in REQUIRED] + skm.named_headers(ELEMENTS)
 OUTPUT = [c for c in COLUMNS if c != "saran"] + ["n_invalid_answers", "saran"]
 _PLAIN_TEXT = ["id_responden", "kode_opd", "unit_layanan", "jenis_layanan", "pendidikan"]
 _PLAIN_TEXT += ["pekerjaan", "saran"]
+# Their text decides each file's number format (answers under either kind of header).
+NUMBERS = ["usia", *ANSWERS, *skm.named_headers(ELEMENTS)]
 
 
 def survey_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
@@ -67,22 +76,30 @@ def survey_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
 
 
 def validate_surveys(
-    frame: pl.DataFrame, known_agencies: set[str] | pl.Series, key: bytes
+    frame: pl.DataFrame,
+    known_agencies: set[str] | pl.Series,
+    key: bytes,
+    formats: pl.DataFrame | None = None,
 ) -> Validated:
     """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons.
 
     ``key`` is unused (surveys hold no NIP) but kept so every source validates alike.
+    ``formats``: each file's number format, from the frame itself when not given.
     """
     del key
-    frame = with_row_ids(frame)
+    if formats is None:
+        formats = number_formats(frame, NUMBERS)
+    frame = with_row_ids(skm.to_canonical_elements(frame, ELEMENTS))
     tanggal = parsing.parse_date(pl.col("tanggal"), "tanggal")
-    usia = parsing.parse_integer(pl.col("usia"), "usia")
+    usia = parsing.parse_integer(pl.col("usia"), "usia", parsing.IN_FILE)
     dates = per_distinct(frame, "tanggal", {"value": tanggal.value, "reason": tanggal.reason})
-    ages = per_distinct(frame, "usia", {"value": usia.value, "reason": usia.reason})
+    ages = per_distinct(frame, "usia", {"value": usia.value, "reason": usia.reason}, formats)
     genders = per_distinct(
         frame, "jenis_kelamin", {"value": parsing.normalise_gender(pl.col("jenis_kelamin"))}
     )
-    answers = [per_distinct(frame, a, _answer_outputs(a)).rename(_suffixed(a)) for a in ANSWERS]
+    answers = [
+        per_distinct(frame, a, _answer_outputs(a), formats).rename(_suffixed(a)) for a in ANSWERS
+    ]
     typed = pl.concat(
         [
             frame.select(
@@ -115,7 +132,7 @@ def validate_surveys(
 
 def _answer_outputs(answer: str) -> dict[str, pl.Expr]:
     """An answer in 1..4, else null; ``invalid`` when text was given but is not in 1..4."""
-    value = parsing.parse_integer(pl.col(answer), answer).value
+    value = parsing.parse_integer(pl.col(answer), answer, parsing.IN_FILE).value
     in_scale = value.is_between(1, 4).fill_null(False)
     given = parsing.blank_to_null(pl.col(answer)).is_not_null()
     return {"value": pl.when(in_scale).then(value), "invalid": given & ~in_scale}
@@ -131,8 +148,10 @@ definition = SourceDefinition(
     optional=OPTIONAL,
     validate=validate_surveys,
     quarter=quarter_of_date("tanggal"),
+    numbers=NUMBERS,
     description=(
-        "Valid SKM survey responses from data/raw/surveys: answers u1..u9 in 1..4 (others "
+        "Valid SKM survey responses from data/raw/surveys: answers as the canonical elements "
+        "u1..u9 (mapped by element name or the order in seed skm_elements) in 1..4 (others "
         "nulled and counted in n_invalid_answers), with file lineage."
     ),
 )

@@ -16,6 +16,7 @@ from pipelines.sources._ingest import (
     Validated,
     build_source_assets,
     failures_from_reasons,
+    number_formats,
     per_distinct,
     quarter_of_date,
     split_valid,
@@ -28,6 +29,7 @@ COLUMNS = TRAINING_COLUMNS
 OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
 OUTPUT = ["nip", "employee_key", *COLUMNS[1:]]
 MAX_JP = 1000
+NUMBERS = ["jp"]  # its text decides each file's number format
 
 
 def training_schema() -> pa.DataFrameSchema:
@@ -58,14 +60,19 @@ def training_schema() -> pa.DataFrameSchema:
 
 
 def validate_training(
-    frame: pl.DataFrame, known_agencies: set[str] | pl.Series, key: bytes
+    frame: pl.DataFrame,
+    known_agencies: set[str] | pl.Series,
+    key: bytes,
+    formats: pl.DataFrame | None = None,
 ) -> Validated:
     """Text frame (COLUMNS + lineage) -> typed valid rows + quarantine rows with reasons.
 
     Training rows carry no kode_opd; ``known_agencies`` is accepted so every source
-    validates alike.
+    validates alike. ``formats``: each file's number format, from the frame when not given.
     """
     del known_agencies
+    if formats is None:
+        formats = number_formats(frame, NUMBERS)
     frame = with_row_ids(frame)
     nip = per_distinct(
         frame,
@@ -81,11 +88,16 @@ def validate_training(
     parsed = {
         "tanggal_mulai": parsing.parse_date(pl.col("tanggal_mulai"), "tanggal_mulai"),
         "tanggal_selesai": parsing.parse_date(pl.col("tanggal_selesai"), "tanggal_selesai"),
-        "jp": parsing.parse_decimal(pl.col("jp"), "jp"),
+        "jp": parsing.parse_decimal(pl.col("jp"), "jp", parsing.IN_FILE),
         "sertifikat": parsing.parse_flag(pl.col("sertifikat"), "sertifikat"),
     }
     mapped = {
-        column: per_distinct(frame, column, {"value": p.value, "reason": p.reason})
+        column: per_distinct(
+            frame,
+            column,
+            {"value": p.value, "reason": p.reason},
+            formats if column in NUMBERS else None,
+        )
         for column, p in parsed.items()
     }
     kinds = per_distinct(
@@ -130,6 +142,7 @@ definition = SourceDefinition(
     optional=OPTIONAL,
     validate=validate_training,
     quarter=quarter_of_date("tanggal_mulai"),
+    numbers=NUMBERS,
     description=(
         "Valid training records from data/raw/training: dates, JP and certificate flag "
         "typed, employee_key pseudonym, with file lineage."

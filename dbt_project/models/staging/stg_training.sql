@@ -1,4 +1,5 @@
--- Course attendances, dated by the course start (the 20 JP entitlement is per calendar year).
+-- Course attendances that count, dated by the course start (the 20 JP entitlement is per
+-- calendar year): duplicates resolved, see stg_training_rows.
 {{ quarter_incremental_config() }}
 
 select
@@ -8,13 +9,13 @@ select
     penyelenggara,
     tanggal_mulai,
     tanggal_selesai,
-    cast(year(tanggal_mulai) as integer) as tahun,
-    cast(quarter(tanggal_mulai) as integer) as triwulan,
+    tahun,
+    triwulan,
     jp,
     sertifikat,
     source_file,
     source_row,
     file_sha256,
     quarter
-from {{ source('raw', 'training') }}
-where {{ quarter_rows_filter('training') }}
+from {{ ref('stg_training_rows') }}
+where is_kept and {{ quarter_rows_filter('training') }}
