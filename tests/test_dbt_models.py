@@ -672,6 +672,8 @@ def test_audit_survey_sample_size(warehouse: Path) -> None:
     ]
     assert year_row(warehouse, "OPD01", 2024)["n_units_undersampled"] == 2
     assert year_row(warehouse, "OPD02", 2024)["n_units_undersampled"] == 0
+    # 2023: Puskesmas A has no population -> no unit could be judged: NULL, not 0
+    assert year_row(warehouse, "OPD01", 2023)["n_units_undersampled"] is None
 
 
 def test_audit_training_unknown_employee(warehouse: Path) -> None:

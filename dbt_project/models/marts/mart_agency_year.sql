@@ -39,7 +39,10 @@ sample_size as (
     select
         kode_opd,
         tahun,
-        count(*) filter (where adequate = false) as n_units_undersampled
+        -- NULL when no unit could be judged (no population given): not assessable, not 0
+        case
+            when count(adequate) > 0 then count(*) filter (where adequate = false)
+        end as n_units_undersampled
     from {{ ref('int_survey_sample_size') }}
     group by kode_opd, tahun
 ),
@@ -92,7 +95,7 @@ measures as (
         {%- for i in range(1, 10) %}
         sv.nrr_u{{ i }},
         {%- endfor %}
-        coalesce(ss.n_units_undersampled, 0) as n_units_undersampled,
+        ss.n_units_undersampled,
         coalesce(tr.jp_total, 0) as jp_total,
         coalesce(tr.n_employees, 0) as n_employees,
         tr.jp_total / nullif(tr.n_employees, 0) as jp_per_employee,
