@@ -20,9 +20,9 @@ import duckdb
 PLANNERS = ("marts", "analysis.trend_series", "analysis.trend_tests")
 EVALUATORS = ("marts", "analysis", "intermediate", "audit")
 
-# Small-cell suppression of the marts in the planners' extract: when the count column of a
-# row is below the publishable minimum (but not zero), every figure computed over that group
-# (columns starting with these prefixes) is published as NULL.
+# Small-cell suppression of the marts in the extracts: when the count column of a row is
+# below the publishable minimum (but not zero), the count and every figure computed over that
+# group (columns starting with these prefixes) are published as NULL: the row keeps its keys.
 MART_SUPPRESSION = {
     "n_assessed": (
         "n_indicator_rows",
@@ -36,6 +36,10 @@ MART_SUPPRESSION = {
         "share_kurang_",
         "mean_",
         "n_predikat_mismatch",
+        "n_in_group",
+        "observed_share",
+        "passed",
+        "violation",
     ),
     "n_responden": ("ikm", "nrr_"),
     "n_employees": ("jp_", "share_20jp", "n_training_need"),
@@ -131,6 +135,7 @@ def suppress_small_groups(
         ]
         for count_column, prefixes in MART_SUPPRESSION.items():
             targets = [c for c in columns if c.startswith(prefixes) and c != count_column]
+            targets.append(count_column)  # last: the WHERE below reads it
             if count_column not in columns or not targets:
                 continue
             assignments = ", ".join(f'"{c}" = NULL' for c in targets)

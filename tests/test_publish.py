@@ -34,10 +34,10 @@ def test_planners_extract_selects_and_suppresses(tmp_path: Path) -> None:
     assert copied == ["analysis.trend_tests", "marts.mart_agency_year"]
     with duckdb.connect(str(target), read_only=True) as con:
         rows = con.execute("select * from marts.mart_agency_year order by kode_opd").fetchall()
-    # A: every group large enough. B: 3 assessed, 4 respondents, 3 employees -> all figures
-    # hidden but the counts. C: empty groups stay as they are (nothing to hide).
+    # A: every group large enough. B: 3 assessed, 4 respondents, 3 employees -> the counts
+    # and every figure hidden (the row keeps its keys). C: empty groups stay as they are.
     assert rows[0] == ("A", 2024, 40, 10, 0.25, 0.97, 36, 81.5, 3.2, 40, 0.6)
-    assert rows[1] == ("B", 2024, 3, None, None, None, 4, None, None, 3, None)
+    assert rows[1] == ("B", 2024, *[None] * 9)
     assert rows[2] == ("C", 2024, 0, 0, None, None, 0, None, None, 0, None)
 
 
@@ -50,3 +50,22 @@ def test_publish_replaces_the_file_whole(tmp_path: Path) -> None:
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.mart_agency_year").fetchone() == (3,)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".warehouse")]
+
+
+def test_an_agency_the_fairness_tables_hide_is_hidden_in_the_marts(tmp_path: Path) -> None:
+    # A (40 people) was hidden by complementary suppression to protect a small agency: its
+    # mart row must not give the pair back by subtraction from the total.
+    build = tmp_path / "build.duckdb"
+    _build(build)
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            "create table analysis.fairness_group_rates as select * from (values "
+            "(2024, 'kode_opd', 'A', true), (2024, 'kode_opd', 'B', true), "
+            "(2023, 'kode_opd', 'A', false)) t(tahun, dimension, group_value, suppressed)"
+        )
+    target = tmp_path / "planners.duckdb"
+    publish_extract(build, target, PLANNERS, min_group_size=5)
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute("select * from marts.mart_agency_year order by kode_opd").fetchall()
+    # its assessment figures go; survey and training figures count other people and stay
+    assert rows[0] == ("A", 2024, None, None, None, None, 36, 81.5, 3.2, 40, 0.6)

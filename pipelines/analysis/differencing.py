@@ -93,6 +93,10 @@ def read_published(con: duckdb.DuckDBPyConnection, into: Published | None = None
                 protection.INDICATOR, tahun, "gender", row["reference_group"], **scope
             )
             seen.see(reference, row["n_reference"])
+    # An agency's yearly mart row counts (about) the same employee-years as its kode_opd group.
+    for row in rows("marts.mart_agency_year"):
+        agency = Cell.of(year, row["tahun"], {"kode_opd": row["kode_opd"]})
+        seen.see(agency, row["n_assessed"] if row["n_sangat_baik"] is not None else None)
     _read_raters(list(rows("analysis.rater_effects")), seen)
     for row in rows("analysis.findings"):
         _read_finding(row, seen)
