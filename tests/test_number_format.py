@@ -17,30 +17,10 @@ from pipelines.readers import NUMBER_CELLS
 from pipelines.rules import parsing
 from pipelines.sources import assessments
 from pipelines.sources._ingest import load_source, merge_number_formats, number_formats
+from tests.test_hostile_inputs import BASE
 
-ROW = {
-    "nip": "198503122010011001",
-    "nama": "Budi",
-    "kode_opd": "OPD01",
-    "nama_opd": "Dinas",
-    "unit_kerja": "Sekretariat",
-    "jabatan": "Analis",
-    "jenis_jabatan": "Pelaksana",
-    "golongan": "III/a",
-    "tahun": "2024",
-    "periode": "TW I",
-    "kode_indikator": "IKI-1",
-    "indikator": "Laporan",
-    "target": "100",
-    "realisasi": "80",
-    "satuan": "%",
-    "nilai_mandiri": "90",
-    "nilai_atasan": "88",
-    "rating_hasil_kerja": "SESUAI EKSPEKTASI",
-    "rating_perilaku": "SESUAI EKSPEKTASI",
-    "predikat": "Baik",
-    "nip_penilai": "",
-}
+# The hostile-input tests' valid row, without its decimal comma (no evidence of a format).
+ROW = BASE | {"realisasi": "80"}
 FOLDER = "raw/assessments"
 
 

@@ -202,7 +202,7 @@ def attacks(
     weights = vt[:rank].T @ ((basis.T @ vectors) / sigma[:rank, None])
 
     def support(column: np.ndarray) -> list[Cell]:
-        used = np.abs(column) > 1e-9 * max(1.0, np.abs(column).max())
+        used = np.abs(column) > 1e-7 * max(1.0, np.abs(column).max())
         return [c for c, u_ in zip(known, used, strict=True) if u_ and c in published]
 
     found = {
@@ -265,6 +265,7 @@ def pattern(universe: Universe, min_group_size: int) -> set[Cell]:
     for block in blocks:
         if recoverable(block, hidden, universe.published):
             hidden.update(c for c in block.cells if c in universe.published)
+    _link(universe, hidden)
     return {c for c in hidden if c in universe.published}
 
 

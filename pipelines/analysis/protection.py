@@ -54,6 +54,7 @@ def _atoms(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
         frame.select(pl.col("tahun").cast(pl.Int32), *[pl.col(c).cast(pl.String) for c in columns])
         .group_by("tahun", *columns)
         .len("n")
+        .sort("tahun", *columns, nulls_last=True)  # one matrix, whatever the input order
     )
 
 
