@@ -147,12 +147,14 @@ def read(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every blocked source-quarter (by quarter, then source); empty when none, or in a
     warehouse built before this table existed."""
     found = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'raw' AND table_name = 'blocked_quarters'"
+        "SELECT table_schema FROM information_schema.tables "
+        "WHERE table_schema IN ('raw', 'notices') AND table_name = 'blocked_quarters' "
+        "ORDER BY table_schema = 'raw' DESC"
     ).fetchone()
-    if not (found and found[0]):
+    if not found:  # a published extract carries it as notices.blocked_quarters
         return pl.DataFrame(schema=BLOCKED_SCHEMA)
-    return conn.sql(f"SELECT * FROM {TABLE} ORDER BY quarter, source").pl().cast(BLOCKED_SCHEMA)
+    table = f"{found[0]}.blocked_quarters"
+    return conn.sql(f"SELECT * FROM {table} ORDER BY quarter, source").pl().cast(BLOCKED_SCHEMA)
 
 
 def describe(row: dict) -> str:

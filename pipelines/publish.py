@@ -19,6 +19,8 @@ import duckdb
 # planners: fairness detail is for evaluators only).
 PLANNERS = ("marts", "analysis.trend_series", "analysis.trend_tests")
 EVALUATORS = ("marts", "analysis", "intermediate", "audit")
+# Copied into every extract under another name: what a reader of the extract must know.
+NOTICES = {("raw", "blocked_quarters"): ("notices", "blocked_quarters")}
 
 # Small-cell suppression of the marts in the extracts: when the count column of a row is
 # below the publishable minimum (but not zero), the count and every figure computed over that
@@ -225,6 +227,13 @@ def publish_extract(
                     f'CREATE TABLE "{schema}"."{name}" AS SELECT * FROM source."{schema}"."{name}"'
                 )
                 copied.append(f"{schema}.{name}")
+            for (schema, name), (to_schema, to_name) in NOTICES.items():
+                if (schema, name) in _tables(con, [f"{schema}.{name}"]):
+                    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{to_schema}"')
+                    con.execute(
+                        f'CREATE TABLE "{to_schema}"."{to_name}" AS '
+                        f'SELECT * FROM source."{schema}"."{name}"'
+                    )
             con.execute("DETACH source")
             if min_group_size is not None:
                 suppress_small_groups(con, min_group_size, hidden_agencies)

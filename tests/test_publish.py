@@ -69,3 +69,26 @@ def test_an_agency_the_fairness_tables_hide_is_hidden_in_the_marts(tmp_path: Pat
         rows = con.execute("select * from marts.mart_agency_year order by kode_opd").fetchall()
     # its assessment figures go; survey and training figures count other people and stay
     assert rows[0] == ("A", 2024, None, None, None, None, 36, 81.5, 3.2, 40, 0.6)
+
+
+def test_extracts_say_which_quarters_were_left_out(tmp_path: Path) -> None:
+    from pipelines import blocked
+
+    build = tmp_path / "build.duckdb"
+    _build(build)
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema raw")
+        con.execute(blocked.DDL)
+        con.execute(
+            "insert into raw.blocked_quarters values "
+            "('training', date '2024-04-01', 1, 1, 1.0, 'every row quarantined (1 of 1)')"
+        )
+    target = tmp_path / "planners.duckdb"
+    publish_extract(build, target, PLANNERS, min_group_size=5)
+    with duckdb.connect(str(target), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+        rows = blocked.read(con)
+    assert "raw" not in schemas  # the notice is copied, not the raw schema
+    assert rows.select("source", "n_rows_read", "reason").rows() == [
+        ("training", 1, "every row quarantined (1 of 1)")
+    ]

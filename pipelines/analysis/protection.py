@@ -180,7 +180,10 @@ def universe(
 
 
 def _hidden_mask(cells_per_row: list[list[Cell | None]], hidden: set[Cell]) -> pl.Series:
-    return pl.Series([any(c in hidden for c in cells if c is not None) for cells in cells_per_row])
+    return pl.Series(
+        [any(c in hidden for c in cells if c is not None) for cells in cells_per_row],
+        dtype=pl.Boolean,
+    )
 
 
 def _hide_table(name: str, frame: pl.DataFrame, hidden: set[Cell]) -> pl.DataFrame:

@@ -5,16 +5,20 @@ reports (and PNGs of their key charts) from the warehouse into settings.reports_
 """
 
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
-from dagster_duckdb import DuckDBResource
 
+from pipelines.publish import EVALUATORS, publish_extract
 from pipelines.reports.fairness import build_fairness_report
 from pipelines.reports.html import ReportInfo
 from pipelines.reports.trends import build_trends_report
-from pipelines.settings import load_settings
+from pipelines.settings import Settings, load_settings
 
 TRENDS_HTML = dg.AssetKey(["reports", "trends_html"])
 FAIRNESS_HTML = dg.AssetKey(["reports", "fairness_html"])
@@ -59,6 +63,19 @@ def _result(
     )
 
 
+@contextmanager
+def published_view(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The reports read what the extracts publish (marts and trends under the disclosure
+    rule, analysis, the blocked-quarter notice): a temporary evaluators' extract."""
+    with tempfile.TemporaryDirectory(dir=settings.build_warehouse.parent) as tmp:
+        view = Path(tmp) / "report_view.duckdb"
+        publish_extract(
+            settings.build_warehouse, view, EVALUATORS, min_group_size=settings.min_group_size
+        )
+        with duckdb.connect(str(view), read_only=True) as conn:
+            yield conn
+
+
 @dg.asset(
     key=TRENDS_HTML,
     deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER, *TREND_TABLES, FINDINGS],
@@ -66,9 +83,9 @@ def _result(
     kinds={"html", "plotly"},
     description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests.",
 )
-def trends_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def trends_html(context: AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
-    with duckdb.get_connection() as conn:
+    with published_view(settings) as conn:
         info = build_trends_report(conn, settings.reports_dir / "trends.html", settings.png_dir)
     return _result(context, info, settings.png_export)
 
@@ -80,9 +97,9 @@ def trends_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.Ma
     kinds={"html", "plotly"},
     description="Evaluators' report: curve compliance, group rates, raters, indicators, self gap.",
 )
-def fairness_html(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def fairness_html(context: AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
-    with duckdb.get_connection() as conn:
+    with published_view(settings) as conn:
         info = build_fairness_report(
             conn,
             settings.reports_dir / "fairness.html",
