@@ -11,9 +11,9 @@ What each group is compared with, so that a difference means what an evaluator r
 - gender x golongan, gender x jenis_jabatan (pooled only): women against men *of the same
   golongan or position type* (P x III/a vs L x III/a), never against the largest cell. Not
   per agency: an agency x gender x golongan table has about half its cells under the
-  publishable minimum, and protecting them from subtraction (``protection``) would hide
-  most of the pooled golongan and agency figures; the pooled comparison is made within
-  agencies anyway;
+  publishable minimum, and protecting them from subtraction (``protection``) hid every
+  pooled figure of the default sample; the pooled comparison is made within agencies
+  anyway;
 - age band, golongan, position type: each group against all other employees of the scope
   (golongan and position type pooled only: inside an agency they are the job, not a
   protected trait, and every extra test dilutes the year's BH family);
