@@ -112,6 +112,17 @@ def hidden_agency_years(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tu
     ).fetchall()
 
 
+def _mart_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
 def suppress_small_groups(
     con: duckdb.DuckDBPyConnection,
     min_group_size: int,
@@ -127,14 +138,7 @@ def suppress_small_groups(
         "select table_name from information_schema.tables where table_schema = 'marts'"
     ).fetchall()
     for (table,) in tables:
-        columns = [
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ?",
-                [table],
-            ).fetchall()
-        ]
+        columns = _mart_columns(con, table)
         for count_column, prefixes in MART_SUPPRESSION.items():
             targets = [c for c in columns if c.startswith(prefixes) and c != count_column]
             targets.append(count_column)  # last: the WHERE below reads it
@@ -169,14 +173,7 @@ def _hide_trend_values(con: duckdb.DuckDBPyConnection) -> None:
     ):
         if f"marts.{mart}" not in present:
             continue
-        columns = {
-            c
-            for (c,) in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ?",
-                [mart],
-            ).fetchall()
-        }
+        columns = set(_mart_columns(con, mart))
         measures = [
             m
             for (m,) in con.execute(

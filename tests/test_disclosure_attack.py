@@ -91,7 +91,7 @@ def test_hidden_rows_carry_no_figure_and_small_groups_are_hidden(
     assert hidden.select(pl.all_horizontal(pl.col(figures).is_null())).to_series().all()
     _, truth = _truth(pipeline_run)
     for row in rates.filter(~pl.col("suppressed")).iter_rows(named=True):
-        cell = protection._group(
+        cell = protection.group_cell(
             protection.EMPLOYEE_YEAR, row["tahun"], row["dimension"], row["group_value"]
         )
         assert isinstance(cell, Cell) and truth(cell) == row["n"] >= 5

@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines.analysis import difficulty, disparity, fairness, protection
+from pipelines.analysis import difficulty, disparity, protection
 from pipelines.analysis.disclosure import Cell
-
-SEPARATOR = fairness.INTERSECTION_SEPARATOR
 
 
 @dataclass
@@ -47,13 +45,6 @@ class Published:
             self.known.setdefault(cell, int(n))  # type: ignore[call-overload]
 
 
-def _group(space: str, tahun: int, dimension: str, value: str, **scope: object) -> Cell | None:
-    columns, values = dimension.split(SEPARATOR), str(value).split(SEPARATOR)
-    if len(columns) != len(values):
-        return None
-    return Cell.of(space, tahun, {**scope, **dict(zip(columns, values, strict=True))})
-
-
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute("select table_schema || '.' || table_name from information_schema.tables")
     return {r[0] for r in rows.fetchall()}
@@ -71,25 +62,33 @@ def read_published(con: duckdb.DuckDBPyConnection, into: Published | None = None
 
     year, gap = protection.EMPLOYEE_YEAR, protection.GAP
     for row in rows("analysis.fairness_group_rates"):
-        seen.see(_group(year, row["tahun"], row["dimension"], row["group_value"]), row["n"])
+        seen.see(
+            protection.group_cell(year, row["tahun"], row["dimension"], row["group_value"]),
+            row["n"],
+        )
     totals: dict[Cell, int | None] = {}
     for row in rows("analysis.fairness_distribution"):
-        cell = _group(year, row["tahun"], row["dimension"], row["group_value"])
+        cell = protection.group_cell(year, row["tahun"], row["dimension"], row["group_value"])
         if cell is not None:
             before = totals.get(cell, 0)
             totals[cell] = None if row["n"] is None or before is None else before + row["n"]
     for cell, n in totals.items():
         seen.see(cell, n)
     for row in rows("analysis.self_gap_by_group"):
-        seen.see(_group(gap, row["tahun"], row["dimension"], row["group_value"]), row["n"])
+        seen.see(
+            protection.group_cell(gap, row["tahun"], row["dimension"], row["group_value"]), row["n"]
+        )
     for row in rows("analysis.indicator_fairness"):
         scope = {"kode_opd": row["kode_opd"], "kode_indikator": row["kode_indikator"]}
         tahun = row["tahun"]
         seen.see(
-            _group(protection.INDICATOR, tahun, "gender", row["group_value"], **scope), row["n"]
+            protection.group_cell(
+                protection.INDICATOR, tahun, "gender", row["group_value"], **scope
+            ),
+            row["n"],
         )
         if row["reference_group"] is not None:
-            reference = _group(
+            reference = protection.group_cell(
                 protection.INDICATOR, tahun, "gender", row["reference_group"], **scope
             )
             seen.see(reference, row["n_reference"])
@@ -133,14 +132,16 @@ def _read_finding(row: dict, seen: Published) -> None:
     scope = {"kode_opd": row["kode_opd"]} if row["kode_opd"] is not None else {}
     if family in ("group_disparity", "conditional_rating"):
         dimension = str(row["dimension"])
-        subject = _group(protection.EMPLOYEE_YEAR, tahun, dimension, row["subject"], **scope)
+        subject = protection.group_cell(
+            protection.EMPLOYEE_YEAR, tahun, dimension, row["subject"], **scope
+        )
         seen.see(subject, row["n"])
         if row["reference"] == disparity.REST:
             scope_cell = Cell.of(protection.EMPLOYEE_YEAR, tahun, scope)
             if subject is not None and scope_cell is not None and row["n"] is not None:
                 seen.known.setdefault(scope_cell, row["n"] + row["n_reference"])
         elif dimension != "kode_opd":
-            reference = _group(
+            reference = protection.group_cell(
                 protection.EMPLOYEE_YEAR, tahun, dimension, row["reference"], **scope
             )
             seen.see(reference, row["n_reference"])

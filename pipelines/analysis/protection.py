@@ -88,7 +88,10 @@ def populations(
     }
 
 
-def _group(population: str, tahun: int, dimension: str, value: str | None, **scope) -> Cell | None:
+def group_cell(
+    population: str, tahun: int, dimension: str, value: str | None, **scope: object
+) -> Cell | None:
+    """The cell of a group value ('P x IV/d' of 'gender x golongan'), within `scope`."""
     if value is None:
         return None
     columns = dimension.split(fairness.INTERSECTION_SEPARATOR)
@@ -105,14 +108,14 @@ def table_cells(name: str, row: Mapping[str, object]) -> list[Cell | None]:
         population = GAP if name == "self_gap_by_group" else EMPLOYEE_YEAR
         dimension = str(row["dimension"])
         return [
-            _group(population, tahun, dimension, row["group_value"]),
-            _group(population, tahun, dimension, row.get("reference_group")),
+            group_cell(population, tahun, dimension, row["group_value"]),
+            group_cell(population, tahun, dimension, row.get("reference_group")),
         ]
     if name == "indicator_fairness":
         scope = {"kode_opd": row["kode_opd"], "kode_indikator": row["kode_indikator"]}
         return [
-            _group(INDICATOR, tahun, "gender", row["group_value"], **scope),
-            _group(INDICATOR, tahun, "gender", row["reference_group"], **scope),
+            group_cell(INDICATOR, tahun, "gender", row["group_value"], **scope),
+            group_cell(INDICATOR, tahun, "gender", row["reference_group"], **scope),
         ]
     if name == "rater_effects":
         return [
@@ -129,9 +132,9 @@ def finding_cells(row: Mapping[str, object]) -> list[Cell | None]:
     scope = {"kode_opd": row["kode_opd"]} if row["kode_opd"] is not None else {}
     if family in ("group_disparity", "conditional_rating"):
         dimension = str(row["dimension"])
-        cells = [_group(EMPLOYEE_YEAR, tahun, dimension, row["subject"], **scope)]
+        cells = [group_cell(EMPLOYEE_YEAR, tahun, dimension, row["subject"], **scope)]
         if row["reference"] != disparity.REST and dimension != "kode_opd":
-            cells.append(_group(EMPLOYEE_YEAR, tahun, dimension, row["reference"], **scope))
+            cells.append(group_cell(EMPLOYEE_YEAR, tahun, dimension, row["reference"], **scope))
         return cells
     if family == "rater":
         return [Cell.of(RATER, tahun, {**scope, "penilai_key": row["subject"]})]
@@ -220,16 +223,8 @@ def _rebh(frame: pl.DataFrame, by: list[str], alpha: float = fairness.ALPHA) -> 
     if "label" in frame.columns:  # rater_effects: the label is the findings rule on the new BH
         difference = pl.col("difference")
         beyond = (difference < raters.BAND.low) | (difference > raters.BAND.high)
-        finding = pl.col("significant") & beyond
-        frame = frame.with_columns(
-            label=pl.when(pl.col("suppressed"))
-            .then(None)
-            .when(finding & (difference > 0))
-            .then(pl.lit(raters.LENIENT))
-            .when(finding & (difference < 0))
-            .then(pl.lit(raters.SEVERE))
-            .otherwise(pl.lit(raters.TYPICAL))
-        )
+        label = raters.label_of(pl.col("significant") & beyond)
+        frame = frame.with_columns(label=pl.when(~pl.col("suppressed")).then(label))
     return frame.select(indexed.columns[1:]).cast(indexed.drop("_row").schema)
 
 

@@ -307,13 +307,7 @@ def rater_effects(
         excluded_from_reference=pl.Series(final["excluded"]),
     )
     frame = _with_shrinkage(frame)
-    label = (
-        pl.when(pl.col("finding") & (pl.col("difference") > 0))
-        .then(pl.lit(LENIENT))
-        .when(pl.col("finding") & (pl.col("difference") < 0))
-        .then(pl.lit(SEVERE))
-        .otherwise(pl.lit(TYPICAL))
-    )
+    label = label_of(pl.col("finding"))
     visible = pl.col("n") >= min_group_size
     figures = {c: pl.col(c) for c in FIGURES} | {"n_ratees": pl.col("n"), "label": label}
     return (
@@ -328,6 +322,17 @@ def rater_effects(
         )
         .select(list(RATER_SCHEMA))
         .cast(RATER_SCHEMA)
+    )
+
+
+def label_of(finding: pl.Expr) -> pl.Expr:
+    """lenient / severe for a finding (by the sign of the difference), else typical."""
+    return (
+        pl.when(finding & (pl.col("difference") > 0))
+        .then(pl.lit(LENIENT))
+        .when(finding & (pl.col("difference") < 0))
+        .then(pl.lit(SEVERE))
+        .otherwise(pl.lit(TYPICAL))
     )
 
 

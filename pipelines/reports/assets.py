@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
-from pipelines.publish import EVALUATORS, publish_extract
+from pipelines.publish import publish_extract
 from pipelines.reports.fairness import build_fairness_report
 from pipelines.reports.html import ReportInfo
 from pipelines.reports.trends import build_trends_report
@@ -63,14 +63,19 @@ def _result(
     )
 
 
+# What the reports read (not the evaluators' per-employee tables: copying them twice a run
+# would cost more than the reports themselves at scale).
+REPORT_TABLES = ("marts", "analysis", "intermediate.int_survey_unit_quarter")
+
+
 @contextmanager
 def published_view(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """The reports read what the extracts publish (marts and trends under the disclosure
-    rule, analysis, the blocked-quarter notice): a temporary evaluators' extract."""
+    rule, analysis, the blocked-quarter notice): a temporary extract of what they read."""
     with tempfile.TemporaryDirectory(dir=settings.build_warehouse.parent) as tmp:
         view = Path(tmp) / "report_view.duckdb"
         publish_extract(
-            settings.build_warehouse, view, EVALUATORS, min_group_size=settings.min_group_size
+            settings.build_warehouse, view, REPORT_TABLES, min_group_size=settings.min_group_size
         )
         with duckdb.connect(str(view), read_only=True) as conn:
             yield conn
