@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # The dbt manifest is parsed once here, not at every code load.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	$(BIN)/python -c "from pipelines.dbt import dbt_project as p; p.preparer.prepare(p)"
+	$(BIN)/python -c "from pipelines.transform.assets import dbt_project as p; p.preparer.prepare(p)"
 	touch $@
 
 # Debian's chromium renders report screenshots and PNG charts; installed when missing and root.

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.ingest.reading import export_files, file_digest
+from pipelines.ingest.registry import file_quarters
 from pipelines.partitions import (
     QUARTERS,
     TIMEZONE,
@@ -36,8 +38,6 @@ from pipelines.partitions import (
     range_tags,
 )
 from pipelines.settings import SOURCES, load_settings
-from pipelines.sources._ingest import export_files, file_digest
-from pipelines.sources.registry import file_quarters
 
 # Seconds between ticks. A tick without changes only lists and stats the files.
 SENSOR_INTERVAL_SECONDS = 30

@@ -13,20 +13,20 @@ Inside the warehouse the quarter is a DATE, its first day: ``raw.*.quarter``,
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 
 import dagster as dg
 
+from pipelines.settings import first_quarter_key
+
 KEY_FORMAT = "%Y-%m"
-DEFAULT_FIRST_QUARTER = "2023-01"
 # First day of January, April, July and October: one tick per quarter.
 QUARTER_CRON = "0 0 1 1,4,7,10 *"
 TIMEZONE = "Asia/Jakarta"
 
 
 def first_quarter() -> str:
-    key = os.environ.get("KINERJA_FIRST_QUARTER", DEFAULT_FIRST_QUARTER)
+    key = first_quarter_key()
     start = datetime.strptime(key, KEY_FORMAT)
     if start.month not in (1, 4, 7, 10):
         raise ValueError(f"KINERJA_FIRST_QUARTER={key!r} must be a quarter's first month")

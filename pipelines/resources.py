@@ -1,4 +1,4 @@
-"""Resources shared by every asset: one DuckDB warehouse file and the dbt CLI."""
+"""Resources shared by every asset: the run's settings, one DuckDB warehouse file, the dbt CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from pipelines.settings import DBT_PROJECT_DIR, Settings, load_settings
+from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 # Share of the machine's RAM DuckDB may use before it spills to temp_directory. DuckDB's own
 # default (80%) leaves too little for the polars frames of ingestion in the same process: at
@@ -21,36 +21,35 @@ DEFAULT_MEMORY_SHARE = 0.3
 def duckdb_config(settings: Settings) -> dict[str, str]:
     """DuckDB memory_limit and threads (ingestion and dbt) and temp_directory (ingestion).
 
-    KINERJA_DUCKDB_MEMORY_LIMIT (e.g. '4GB'; default 30% of RAM), KINERJA_DUCKDB_THREADS
-    (default: every core) and KINERJA_DUCKDB_TEMP_DIR (default: beside the build warehouse,
-    so spilling large joins never fills /tmp). dbt spills to DuckDB's default, also beside
-    the build warehouse (see dbt_project/profiles.yml for why it cannot be set there)."""
+    Defaults: 30% of RAM, every core, and a folder beside the build warehouse (so spilling
+    large joins never fills /tmp). dbt spills to DuckDB's default, also beside the build
+    warehouse (see dbt_project/profiles.yml for why it cannot be set there)."""
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    default_limit = f"{int(ram * DEFAULT_MEMORY_SHARE / 2**20)}MB"
-    temp_dir = settings.build_warehouse.parent / "duckdb_tmp"
+    temp_dir = settings.duckdb_temp_dir or settings.build_warehouse.parent / "duckdb_tmp"
     return {
-        "memory_limit": os.environ.get("KINERJA_DUCKDB_MEMORY_LIMIT", default_limit),
-        "threads": os.environ.get("KINERJA_DUCKDB_THREADS", str(os.cpu_count() or 1)),
-        "temp_directory": os.environ.get("KINERJA_DUCKDB_TEMP_DIR", str(temp_dir)),
+        "memory_limit": settings.duckdb_memory_limit
+        or f"{int(ram * DEFAULT_MEMORY_SHARE / 2**20)}MB",
+        "threads": str(settings.duckdb_threads or os.cpu_count() or 1),
+        "temp_directory": str(temp_dir),
     }
 
 
-def export_warehouse_env(settings: Settings) -> None:
-    """dbt's profile reads the database it builds, and DuckDB's limits, from the environment."""
-    os.environ["KINERJA_DBT_DATABASE"] = str(settings.build_warehouse)
-    os.environ["KINERJA_WAREHOUSE"] = str(settings.warehouse)
-    os.environ["KINERJA_DATA_DIR"] = str(settings.data_dir)
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """What dbt's profile (dbt_project/profiles.yml) reads: the database it builds, and the
+    same DuckDB limits as ingestion. Passed with ``--vars``, so nothing writes the
+    environment."""
     config = duckdb_config(settings)
-    os.environ["KINERJA_DUCKDB_MEMORY_LIMIT"] = config["memory_limit"]
-    os.environ["KINERJA_DUCKDB_THREADS"] = config["threads"]
-    os.environ["KINERJA_DUCKDB_TEMP_DIR"] = config["temp_directory"]
+    return {
+        "kinerja_database": str(settings.build_warehouse),
+        "kinerja_memory_limit": config["memory_limit"],
+        "kinerja_threads": config["threads"],
+    }
 
 
-def build_resources(settings: Settings | None = None) -> dict[str, object]:
-    settings = settings or load_settings()
-    export_warehouse_env(settings)
+def build_resources(settings: Settings) -> dict[str, object]:
     settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
+        "settings": settings,
         "duckdb": DuckDBResource(
             database=str(settings.build_warehouse),
             connection_config=duckdb_config(settings),

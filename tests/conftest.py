@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings
 
 PIPELINE_EMPLOYEES = 120
 PIPELINE_SEED = 11
-PATH_VARIABLES = (
-    "KINERJA_DATA_DIR",
-    "KINERJA_WAREHOUSE",
-    "KINERJA_REPORTS_DIR",
-    "KINERJA_REPORT_PNG",
-)
 
 
 @dataclass(frozen=True)
@@ -54,26 +47,21 @@ def materialized(
     data_dir: Path, png: bool = False, run: bool = True, **generate: Any
 ) -> Iterator[PipelineRun]:
     """Generate a data set into `data_dir`, run `materialize_all` on it (unless `run` is
-    false); env restored after. PNG charts start a browser (~10 s): only the run whose
+    false), on its own paths. PNG charts start a browser (~10 s): only the run whose
     reports are tested asks for them."""
     from pipelines.generate import generate_dataset
 
-    saved = {k: os.environ.get(k) for k in PATH_VARIABLES}
-    os.environ["KINERJA_DATA_DIR"] = str(data_dir)
-    os.environ["KINERJA_WAREHOUSE"] = str(data_dir / "warehouse.duckdb")
-    os.environ["KINERJA_REPORTS_DIR"] = str(data_dir / "reports")
-    os.environ["KINERJA_REPORT_PNG"] = "1" if png else "0"
-    try:
-        pipeline = PipelineRun(load_settings(), generate_dataset(data_dir, **generate))
-        if run:
-            pipeline.materialize()
-        yield pipeline
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    settings = replace(
+        Settings.from_env(),
+        data_dir=data_dir,
+        warehouse=data_dir / "warehouse.duckdb",
+        reports_dir=data_dir / "reports",
+        png_export=png,
+    )
+    pipeline = PipelineRun(settings, generate_dataset(data_dir, **generate))
+    if run:
+        pipeline.materialize()
+    yield pipeline
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines.readers import ExportReadError, iter_export, read_export
+from pipelines.ingest.formats import ExportReadError, iter_export, read_export
 
 HEADER = "nip;nama;nilai"
 

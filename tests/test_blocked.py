@@ -1,4 +1,4 @@
-"""The blocked rule (pipelines.blocked) on hand-computed counts, the table ingestion writes,
+"""The blocked rule (pipelines.ingest.blocked) on hand-computed counts, the table ingestion writes,
 and the reference files: optional ones may be missing or header-only, required ones fail
 with one line naming the file."""
 
@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines import blocked
-from pipelines.sources import reference
-from pipelines.sources._ingest import FILES_DDL
+from pipelines.ingest import blocked, reference
+from pipelines.ingest.loading import FILES_DDL
+from pipelines.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -38,20 +38,20 @@ def test_blocked_rule(read: int, quarantined: int, expected: bool) -> None:
     assert blocked.BlockRule().is_blocked(read, quarantined) is expected
 
 
-def test_rule_reads_both_tunables_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "0.5")
-    monkeypatch.setenv("KINERJA_QUARANTINE_MIN_ROWS", "5")
-    rule = blocked.BlockRule.from_env()
+def test_rule_reads_both_tunables_from_the_environment() -> None:
+    def rule_of(**env: str) -> blocked.BlockRule:
+        return blocked.BlockRule.of(Settings.from_env({f"KINERJA_{k}": v for k, v in env.items()}))
+
+    rule = rule_of(MAX_QUARANTINE_SHARE="0.5", QUARANTINE_MIN_ROWS="5")
     assert rule == blocked.BlockRule(0.5, 5)
     assert not rule.is_blocked(8, 4)  # 50% is not more than 50%
     assert rule.is_blocked(8, 5)
     assert rule.is_blocked(4, 4) and not rule.is_blocked(4, 3)
-    monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "1")  # how to block nothing
-    assert not blocked.BlockRule.from_env().is_blocked(1, 1)
-    assert not blocked.BlockRule.from_env().is_blocked(40, 40)
-    monkeypatch.setenv("KINERJA_QUARANTINE_MIN_ROWS", "0")
+    nothing = rule_of(MAX_QUARANTINE_SHARE="1")  # how to block nothing
+    assert not nothing.is_blocked(1, 1)
+    assert not nothing.is_blocked(40, 40)
     with pytest.raises(ValueError, match="KINERJA_QUARANTINE_MIN_ROWS=0"):
-        blocked.BlockRule.from_env()
+        rule_of(QUARANTINE_MIN_ROWS="0")
 
 
 def test_judge_says_why() -> None:

@@ -14,10 +14,10 @@ from pipelines.analysis import (
     audit,
     differencing,
     fairness,
-    fairness_assets,
     indicator_fairness,
     protection,
     raters,
+    tables,
 )
 from pipelines.analysis.disclosure import Cell
 from tests.conftest import PipelineRun
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.xdist_group("pipeline")
 
 def _truth(run: PipelineRun):
     with duckdb.connect(str(run.settings.warehouse), read_only=True) as con:
-        inputs = fairness_assets.read_inputs(con)
+        inputs = tables.read_inputs(con)
     populations = protection.populations(inputs.employee_period, inputs.indicator_year)
     return inputs, differencing.truth_sizes(populations)
 

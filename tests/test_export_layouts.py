@@ -12,16 +12,15 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from dagster_duckdb import DuckDBResource
 
-from pipelines.partitions import all_quarters_tags
+from pipelines.ingest import assessments, surveys, training
 from pipelines.rules import skm
 from pipelines.rules.pseudonym import pseudonym
-from pipelines.sources import assessments, reference, surveys, training
+from pipelines.settings import SOURCES
+from tests.ingest_support import materialize_sources
 from tests.test_dbt_models import run_dbt
 
 KEY = "layout-test-key"
@@ -139,11 +138,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         env.setenv("KINERJA_WAREHOUSE", str(path))
         env.setenv("KINERJA_PSEUDONYM_KEY", KEY)
         env.setenv("KINERJA_DBT_DATABASE", str(path))
-        ingested = dg.materialize(
-            [*reference.assets, *assessments.assets, *surveys.assets, *training.assets],
-            resources={"duckdb": DuckDBResource(database=str(path))},
-            tags=all_quarters_tags(),
-        )
+        ingested = materialize_sources(SOURCES, path)
         assert ingested.success
         result = run_dbt(["build"], path)
         assert result.success, result.exception

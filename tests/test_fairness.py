@@ -21,7 +21,8 @@ from polars.testing import assert_frame_equal
 from scipy import stats
 
 from pipelines.analysis import fairness, indicator_fairness, raters
-from pipelines.analysis.fairness_assets import SMALL_PUBLISHED, assets
+from pipelines.analysis.assets import fairness_tables
+from pipelines.analysis.tables import SMALL_PUBLISHED
 from pipelines.rules.pseudonym import load_key, pseudonym
 from tests.conftest import PipelineRun, materialized
 
@@ -53,7 +54,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materialized]:
 def null_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Materialized]:
     """Effect-free data; the fairness assets ran in `materialize_all` and their checks passed."""
     for run in _materialize(tmp_path_factory.mktemp("fair_null"), seed=5, effects=False):
-        fairness_keys = {key for a in assets for key in a.keys}
+        fairness_keys = set(fairness_tables.keys)
         checks = [
             c for c in run.results[0].get_asset_check_evaluations() if c.asset_key in fairness_keys
         ]

@@ -9,16 +9,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from pipelines.exports import ASSESSMENT_COLUMNS
-from pipelines.partitions import all_quarters_tags
-from pipelines.sources import _ingest, assessments, reference
-from pipelines.sources._ingest import file_results, read_source
+from pipelines.ingest import assessments, reading
+from tests.ingest_support import load_folder, materialize_sources, read_folder
 
 CORPUS = Path(__file__).parent / "hostile"
 AGENCIES = {"OPD01", "OPD02"}
@@ -121,16 +118,11 @@ def ingest(tmp_path: Path, *names: str, built: dict[str, bytes] | None = None) -
     """Read + validate a folder holding the hostile files and good.csv; check that no row
     is lost and that good.csv loads whole."""
     data_dir = data_dir_with(tmp_path, list(names), built)
-    read = read_source(
-        data_dir / SOURCE_DIR,
-        data_dir,
-        assessments.REQUIRED,
-        assessments.OPTIONAL,
-        assessments.assessment_quarter,
-    )
-    result = assessments.validate_assessments(read.frame, AGENCIES, KEY)
-    files = per_file(file_results("assessments", read, result))
-    assert_nothing_lost(read.frame, result.valid, result.quarantine, files)
+    folder = data_dir / SOURCE_DIR
+    read, _ = read_folder(assessments.definition, data_dir, folder)
+    loaded = load_folder(assessments.definition, data_dir, AGENCIES, KEY, folder)
+    files = per_file(loaded.files)
+    assert_nothing_lost(read, loaded.raw, loaded.quarantine, files)
     by_name = {Path(r["source_file"]).name: r for r in files.iter_rows(named=True)}
     assert by_name["good.csv"] == {
         "source_file": f"{SOURCE_DIR}/good.csv",
@@ -139,7 +131,7 @@ def ingest(tmp_path: Path, *names: str, built: dict[str, bytes] | None = None) -
         "n_rows_quarantined": 0,
         "error": None,
     }
-    return Outcome(by_name, result.valid, result.quarantine)
+    return Outcome(by_name, loaded.raw, loaded.quarantine)
 
 
 def per_file(files: pl.DataFrame) -> pl.DataFrame:
@@ -287,7 +279,7 @@ def test_row_shifted_by_an_unquoted_separator_is_quarantined(tmp_path: Path) -> 
 
 def test_formula_like_cells_are_stored_verbatim(tmp_path: Path) -> None:
     # Ingestion keeps data as written; neutralising is done when writing files for people
-    # (pipelines.safe_export). A numeric '-5' is a value, checked like any other.
+    # (pipelines.publish.safe_export). A numeric '-5' is a value, checked like any other.
     outcome = ingest(tmp_path, "formula_cells.csv")
     assert outcome.loaded(
         "formula_cells.csv", "nama", "unit_kerja", "jabatan", "indikator", "satuan"
@@ -323,7 +315,7 @@ def test_unexpected_reader_failure_rejects_that_file_only(
 ) -> None:
     # Whatever a reader raises on hostile bytes, that file is rejected with the error and
     # the folder still loads.
-    real_read = _ingest.iter_export
+    real_read = reading.iter_export
 
     def fragile(path: Path, *args, **kwargs):
         blocks = real_read(path, *args, **kwargs)
@@ -332,7 +324,7 @@ def test_unexpected_reader_failure_rejects_that_file_only(
             raise RuntimeError("reader bug")
         yield from blocks
 
-    monkeypatch.setattr(_ingest, "iter_export", fragile)
+    monkeypatch.setattr(reading, "iter_export", fragile)
     outcome = ingest(tmp_path, "sql_quotes.csv")
     assert outcome.files["sql_quotes.csv"]["error"] == (
         f"{SOURCE_DIR}/sql_quotes.csv: could not be read (RuntimeError: reader bug)"
@@ -381,11 +373,7 @@ def test_asset_over_the_whole_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KINERJA_PSEUDONYM_KEY", "hostile-key")
     monkeypatch.setenv("KINERJA_MAX_QUARANTINE_SHARE", "1")  # a corpus of bad rows: no block
 
-    result = dg.materialize(
-        [*reference.assets, *assessments.assets],
-        resources={"duckdb": DuckDBResource(database=str(warehouse))},
-        tags=all_quarters_tags(),
-    )
+    result = materialize_sources(["assessments"], warehouse)
 
     assert result.success
     with duckdb.connect(str(warehouse), read_only=True) as conn:

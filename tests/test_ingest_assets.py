@@ -9,12 +9,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
-from pipelines import readers
-from pipelines.partitions import QUARTERS, all_quarters_tags, range_tags
-from pipelines.sources import assessments, reference
-from pipelines.sources._ingest import SLICE_ROWS, load_source
+from pipelines.ingest import assessments, reading
+from pipelines.ingest import formats as readers
+from pipelines.ingest.loading import SLICE_ROWS
+from pipelines.partitions import QUARTERS, range_tags
+from tests.ingest_support import load_folder, materialize_sources, source_asset
 
 VALID = (
     "198503122010011001;Budi;OPD01;Dinas;Sekretariat;Analis;Pelaksana;III/a;2024;TW I;"
@@ -67,12 +67,7 @@ def ingest(
     data_dir: Path, warehouse: Path, tags: dict[str, str] | None = None, *extra: object
 ) -> dg.ExecuteInProcessResult:
     """Reference + assessment ingestion (+ extra assets) for every quarter or a tagged range."""
-    return dg.materialize(
-        [*reference.assets, *assessments.assets, *extra],
-        resources={"duckdb": DuckDBResource(database=str(warehouse))},
-        tags=tags or all_quarters_tags(),
-        raise_on_error=False,
-    )
+    return materialize_sources(["assessments"], warehouse, tags, *extra, raise_on_error=False)
 
 
 @pytest.fixture
@@ -170,7 +165,7 @@ def test_broken_quarter_fails_its_check_without_holding_the_run_hostage(
 def test_check_is_not_blocking() -> None:
     check = next(
         spec
-        for spec in assessments.assets[0].check_specs
+        for spec in source_asset("assessments").check_specs
         if spec.name == "quarantine_share_within_limit"
     )
     assert not check.blocking
@@ -244,21 +239,15 @@ def test_a_deleted_file_leaves_with_the_runs_of_its_quarters(
 
 def _load_tables(path: Path, data_dir: Path, slice_rows: int = SLICE_ROWS) -> tuple:
     """load_source into a new warehouse: raw.files rows, raw and quarantine tables."""
-    with duckdb.connect(str(path)) as conn:
-        load = load_source(
-            conn,
-            assessments.definition,
-            data_dir / "raw" / "assessments",
-            data_dir,
-            {"OPD01", "OPD02"},
-            b"fixture-key",
-            slice_rows=slice_rows,
-        )
-        return (
-            load.files_frame.rows(),
-            conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").fetchall(),
-            conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").fetchall(),
-        )
+    loaded = load_folder(
+        assessments.definition,
+        data_dir,
+        {"OPD01", "OPD02"},
+        b"fixture-key",
+        slice_rows=slice_rows,
+        warehouse=path,
+    )
+    return loaded.files.rows(), loaded.raw.rows(), loaded.quarantine.rows()
 
 
 @pytest.mark.parametrize(("slice_rows", "block_bytes"), [(1, None), (SLICE_ROWS, 300)])
@@ -314,22 +303,20 @@ def test_a_load_interrupted_midway_changes_nothing(
     """Rows are staged and committed block by block, yet a load stopped after some blocks
     went in (here: interrupted while reading b.csv, after a.csv was staged) leaves raw,
     quarantine and raw.files exactly as they were, and no staging table behind."""
-    from pipelines.sources import _ingest
-
     data_dir, _ = data_env
     warehouse = tmp_path / "interrupted.duckdb"
     before = _load_tables(warehouse, data_dir)
     (data_dir / "raw/assessments/a.csv").write_text(
         (data_dir / "raw/assessments/a.csv").read_text().replace("Budi", "Budi Baru")
     )
-    real_read = _ingest.iter_export
+    real_read = reading.iter_export
 
     def interrupted(path: Path, *args, **kwargs):
         if path.name == "b.csv":
             raise KeyboardInterrupt
         yield from real_read(path, *args, **kwargs)
 
-    monkeypatch.setattr(_ingest, "iter_export", interrupted)
+    monkeypatch.setattr(reading, "iter_export", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _load_tables(warehouse, data_dir)
     with duckdb.connect(str(warehouse)) as conn:

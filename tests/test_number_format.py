@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines import readers
-from pipelines.readers import NUMBER_CELLS
+from pipelines.ingest import assessments
+from pipelines.ingest import formats as readers
+from pipelines.ingest.formats import NUMBER_CELLS
+from pipelines.ingest.validation import merge_number_formats, number_formats
 from pipelines.rules import parsing
-from pipelines.sources import assessments
-from pipelines.sources._ingest import load_source, merge_number_formats, number_formats
+from tests.ingest_support import load_folder
 from tests.test_hostile_inputs import BASE
 
 # The hostile-input tests' valid row, without its decimal comma (no evidence of a format).
@@ -35,11 +35,10 @@ def write_csv(data_dir: Path, name: str, rows: list[dict[str, str]]) -> None:
 
 def load(data_dir: Path, warehouse: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(raw.assessments, quarantine.assessments) after load_source over the folder."""
-    with duckdb.connect(str(warehouse)) as conn:
-        load_source(conn, assessments.definition, data_dir / FOLDER, data_dir, {"OPD01"}, b"key")
-        raw = conn.execute("SELECT * FROM raw.assessments ORDER BY ALL").pl()
-        quarantine = conn.execute("SELECT * FROM quarantine.assessments ORDER BY ALL").pl()
-    return raw, quarantine
+    loaded = load_folder(
+        assessments.definition, data_dir, {"OPD01"}, b"key", data_dir / FOLDER, warehouse=warehouse
+    )
+    return loaded.raw, loaded.quarantine
 
 
 def loaded(raw: pl.DataFrame, name: str, *columns: str) -> list[tuple]:

@@ -7,9 +7,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.cli.summary import render
 from pipelines.partitions import range_tags
 from pipelines.settings import SOURCES
-from pipelines.summary import render
 from tests.checksums import table_checksums
 from tests.conftest import PipelineRun
 

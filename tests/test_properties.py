@@ -15,10 +15,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.ingest import assessments, surveys, training
 from pipelines.rules import parsing
 from pipelines.rules.nip import check_nip, clean_nip, is_pppk, nip_reason
-from pipelines.sources import assessments, surveys, training
-from pipelines.sources._ingest import read_source
+from tests.ingest_support import load_folder, read_folder
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 AGENCIES = {"OPD01", "OPD02"}
@@ -121,27 +121,25 @@ def test_any_export_is_read_and_every_row_accounted_for(export) -> None:
         folder = data_dir / "raw" / source
         folder.mkdir(parents=True)
         (folder / "export.csv").write_bytes(raw)
-        read = read_source(
-            folder, data_dir, module.REQUIRED, module.OPTIONAL, module.definition.quarter
-        )
+        read, (file,) = read_folder(module.definition, data_dir)
+        loaded = load_folder(module.definition, data_dir, AGENCIES, KEY)
 
     lines = expected_lines(columns, rows)
-    (file,) = read.files
     if not lines:
         assert file.error == f"raw/{source}/export.csv: has a header row but no data rows"
         return
     assert file.error is None
-    assert read.frame["source_row"].to_list() == lines
+    assert read["source_row"].to_list() == lines
     if not any("\n" in r[c] for r in rows for c in columns):
         assert lines == list(range(2, len(lines) + 2))
 
-    valid, quarantine = module.__dict__[f"validate_{source}"](read.frame, AGENCIES, KEY)
+    valid, quarantine = loaded.raw, loaded.quarantine
     loaded = valid["source_row"].to_list()
     rejected = set(quarantine["source_row"].to_list())
     assert len(loaded) == len(set(loaded))
     assert set(loaded).isdisjoint(rejected)
     assert sorted(set(loaded) | rejected) == lines
-    assert read.frame.height == valid.height + len(rejected)
+    assert read.height == valid.height + len(rejected)
     if encoding != "cp1252":  # a Windows-1252 line that is also valid UTF-8 reads as UTF-8
         by_line = dict(zip(lines, rows, strict=False))
         for value, line in valid.select(text_column, "source_row").iter_rows():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.publish import PLANNERS, publish_extract, publish_warehouse
+from pipelines.publish.extracts import PLANNERS, publish_extract, publish_warehouse
 
 
 def _build(path: Path) -> None:
@@ -72,7 +72,7 @@ def test_an_agency_the_fairness_tables_hide_is_hidden_in_the_marts(tmp_path: Pat
 
 
 def test_extracts_say_which_quarters_were_left_out(tmp_path: Path) -> None:
-    from pipelines import blocked
+    from pipelines.ingest import blocked
 
     build = tmp_path / "build.duckdb"
     _build(build)

@@ -9,7 +9,7 @@ import duckdb
 import openpyxl
 import polars as pl
 
-from pipelines.safe_export import (
+from pipelines.publish.safe_export import (
     export_quarantine,
     neutralise_formulas,
     write_csv_safe,

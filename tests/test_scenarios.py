@@ -18,7 +18,7 @@ from pipelines.generate.scenarios import (
     rater_key,
     write_scenario,
 )
-from pipelines.readers import read_export
+from pipelines.ingest.formats import read_export
 from pipelines.rules.nip import nip_reason
 from pipelines.rules.pseudonym import load_key, pseudonymise
 

@@ -11,11 +11,11 @@ import stat
 from pathlib import Path
 
 import polars as pl
-import pytest
 
-from pipelines.rules.pseudonym import KEY_ENV, load_key, pseudonym, pseudonymise
-from pipelines.sources import assessments, surveys, training
-from pipelines.sources._ingest import LINEAGE
+from pipelines.ingest import assessments, surveys, training
+from pipelines.ingest.reading import LINEAGE
+from pipelines.rules.pseudonym import load_key, pseudonym, pseudonymise
+from pipelines.settings import Settings
 
 KEY = b"test-key"
 AGENCIES = {"OPD01", "OPD02"}
@@ -246,12 +246,9 @@ def test_pseudonym_is_stable_keyed_and_matches_hmac() -> None:
     assert pseudonymise(values, b"another-key")[0] != expected
 
 
-def test_key_file_created_once_with_mode_0600(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(KEY_ENV, raising=False)
+def test_key_file_created_once_with_mode_0600(tmp_path: Path) -> None:
     first = load_key(tmp_path)
     assert stat.S_IMODE(os.stat(tmp_path / ".pseudonym_key").st_mode) == 0o600
     assert load_key(tmp_path) == first and len(first) == 64
-    monkeypatch.setenv(KEY_ENV, "from-env")
-    assert load_key(tmp_path) == b"from-env"
+    given = Settings.from_env({"KINERJA_PSEUDONYM_KEY": " from-env "}).pseudonym_key
+    assert load_key(tmp_path, given) == b"from-env"

@@ -14,17 +14,15 @@ import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
 
-from pipelines.publish import publish_extract
+from pipelines.publish.extracts import publish_extract
 from pipelines.reports.fairness import build_fairness_report
 from pipelines.reports.html import ReportInfo
 from pipelines.reports.trends import build_trends_report
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings
+from pipelines.transform import marts
 
 TRENDS_HTML = dg.AssetKey(["reports", "trends_html"])
 FAIRNESS_HTML = dg.AssetKey(["reports", "fairness_html"])
-MART_QUARTER = dg.AssetKey(["marts", "mart_agency_quarter"])
-MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
-MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
 UNIT_QUARTER = dg.AssetKey(["intermediate", "int_survey_unit_quarter"])
 TREND_TABLES = [dg.AssetKey(["analysis", t]) for t in ("trend_series", "trend_tests")]
 FINDINGS = dg.AssetKey(["analysis", "findings"])
@@ -83,13 +81,14 @@ def published_view(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @dg.asset(
     key=TRENDS_HTML,
-    deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER, *TREND_TABLES, FINDINGS],
+    deps=[marts.AGENCY_QUARTER, marts.AGENCY_YEAR, UNIT_QUARTER, *TREND_TABLES, FINDINGS],
     group_name="reports",
     kinds={"html", "plotly"},
     description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests.",
 )
-def trends_html(context: AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
+def trends_html(
+    context: AssetExecutionContext, settings: dg.ResourceParam[Settings]
+) -> dg.MaterializeResult:
     with published_view(settings) as conn:
         info = build_trends_report(conn, settings.reports_dir / "trends.html", settings.png_dir)
     return _result(context, info, settings.png_export)
@@ -97,13 +96,14 @@ def trends_html(context: AssetExecutionContext) -> dg.MaterializeResult:
 
 @dg.asset(
     key=FAIRNESS_HTML,
-    deps=[MART_YEAR, MART_CURVE, *FAIRNESS_TABLES],
+    deps=[marts.AGENCY_YEAR, marts.DISTRIBUTION_CURVE, *FAIRNESS_TABLES],
     group_name="reports",
     kinds={"html", "plotly"},
     description="Evaluators' report: curve compliance, group rates, raters, indicators, self gap.",
 )
-def fairness_html(context: AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
+def fairness_html(
+    context: AssetExecutionContext, settings: dg.ResourceParam[Settings]
+) -> dg.MaterializeResult:
     with published_view(settings) as conn:
         info = build_fairness_report(
             conn,
@@ -123,8 +123,7 @@ def offline_problems(path: Path) -> list[str]:
     return problems
 
 
-def _offline_check(path_of: str) -> dg.AssetCheckResult:
-    path = load_settings().reports_dir / path_of
+def _offline_check(path: Path) -> dg.AssetCheckResult:
     if not path.exists():
         return dg.AssetCheckResult(passed=False, metadata={"missing": str(path)})
     problems = offline_problems(path)
@@ -135,14 +134,10 @@ def _offline_check(path_of: str) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(asset=TRENDS_HTML, description="trends.html opens offline: no external URLs.")
-def trends_html_is_offline() -> dg.AssetCheckResult:
-    return _offline_check("trends.html")
+def trends_html_is_offline(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+    return _offline_check(settings.reports_dir / "trends.html")
 
 
 @dg.asset_check(asset=FAIRNESS_HTML, description="fairness.html opens offline: no external URLs.")
-def fairness_html_is_offline() -> dg.AssetCheckResult:
-    return _offline_check("fairness.html")
-
-
-assets: list = [trends_html, fairness_html]
-asset_checks: list = [trends_html_is_offline, fairness_html_is_offline]
+def fairness_html_is_offline(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+    return _offline_check(settings.reports_dir / "fairness.html")

@@ -17,16 +17,15 @@ from pathlib import Path
 
 import polars as pl
 
-KEY_ENV = "KINERJA_PSEUDONYM_KEY"
 KEY_FILE = ".pseudonym_key"
 PSEUDONYM_LENGTH = 16
 
 
-def load_key(data_dir: Path) -> bytes:
-    """The pseudonym key: env var first, else the data dir's key file (created if absent)."""
-    from_env = os.environ.get(KEY_ENV, "").strip()
-    if from_env:
-        return from_env.encode("utf-8")
+def load_key(data_dir: Path, given: str | None = None) -> bytes:
+    """The pseudonym key: ``given`` (Settings.pseudonym_key, from KINERJA_PSEUDONYM_KEY)
+    first, else the data dir's key file (created if absent)."""
+    if given and given.strip():
+        return given.strip().encode("utf-8")
     path = data_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.partitions import QUARTERS
-from pipelines.resources import export_warehouse_env
-from pipelines.settings import DBT_PROJECT_DIR, load_settings
-
-export_warehouse_env(load_settings())
+from pipelines.resources import dbt_vars
+from pipelines.settings import DBT_PROJECT_DIR, Settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 if not dbt_project.manifest_path.exists():
@@ -32,19 +30,21 @@ class KinerjaTranslator(DagsterDbtTranslator):
         return dbt_resource_props["schema"]
 
 
-def dbt_build_args(context: AssetExecutionContext) -> list[str]:
+def dbt_build_args(context: AssetExecutionContext, settings: Settings) -> list[str]:
     """`dbt build` for the run's quarters: staging models replace just that window; a run
-    over every quarter (a full backfill, `make run`) rebuilds them from scratch instead."""
+    over every quarter (a full backfill, `make run`) rebuilds them from scratch instead.
+    The warehouse and DuckDB limits travel in ``--vars`` (see resources.dbt_vars)."""
     window = context.partition_time_window
     keys = QUARTERS.get_partition_keys()
     run_keys = context.partition_keys
+    variables: dict[str, str] = dbt_vars(settings)
     if keys and run_keys[0] == keys[0] and run_keys[-1] == keys[-1]:
-        return ["build", "--full-refresh"]
-    quarters = {
+        return ["build", "--full-refresh", "--vars", json.dumps(variables)]
+    variables |= {
         "quarter_start": window.start.date().isoformat(),
         "quarter_end": window.end.date().isoformat(),
     }
-    return ["build", "--vars", json.dumps(quarters)]
+    return ["build", "--vars", json.dumps(variables)]
 
 
 @dbt_assets(
@@ -54,5 +54,7 @@ def dbt_build_args(context: AssetExecutionContext) -> list[str]:
     partitions_def=QUARTERS,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def kinerja_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(dbt_build_args(context), context=context).stream()
+def kinerja_dbt_assets(
+    context: AssetExecutionContext, dbt: DbtCliResource, settings: dg.ResourceParam[Settings]
+) -> Iterator[Any]:
+    yield from dbt.cli(dbt_build_args(context, settings), context=context).stream()

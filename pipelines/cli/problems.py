@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import blocked
+from pipelines.ingest import blocked
 
 
 def problem_lines(con: duckdb.DuckDBPyConnection) -> list[str]:

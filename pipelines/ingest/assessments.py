@@ -10,23 +10,21 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import ASSESSMENT_COLUMNS
-from pipelines.rules import parsing
-from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
-from pipelines.rules.pseudonym import pseudonymise
-from pipelines.sources._ingest import (
-    LINEAGE,
+from pipelines.ingest.reading import LINEAGE, quarter_of_columns
+from pipelines.ingest.source import SourceDefinition
+from pipelines.ingest.validation import (
     ROW,
-    SourceDefinition,
     Validated,
     as_code_set,
-    build_source_assets,
     failures_from_reasons,
     number_formats,
     per_distinct,
-    quarter_of_columns,
     split_valid,
     with_row_ids,
 )
+from pipelines.rules import parsing
+from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
+from pipelines.rules.pseudonym import pseudonymise
 
 SOURCE = "assessments"
 REQUIRED = [
@@ -219,7 +217,3 @@ definition = SourceDefinition(
         "with employee_key/penilai_key pseudonyms and file lineage."
     ),
 )
-ingest_assessments = build_source_assets(definition)
-
-assets: list = [ingest_assessments]
-asset_checks: list = []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import BinaryIO
 
 import fastexcel
 import polars as pl
+
+from pipelines.settings import Settings
 
 SOURCE_ROW = "source_row"
 # Prefix of columns holding values to the right of the header (see _to_export_frame).
@@ -39,7 +40,7 @@ _MAX_FIELDS = 16_384
 _MAX_BINARY_SHARE = 0.02
 # A CSV larger than this is read in blocks of about this size, each cut at a line end outside
 # quotes: parsing a block peaks at ~6x its size, so memory holds one block, not the file.
-BLOCK_BYTES = int(float(os.environ.get("KINERJA_READ_BLOCK_MB", "128")) * 2**20)
+BLOCK_BYTES = int(Settings.read_block_mb * 2**20)
 # How far back from a block's end to look for a line end outside quotes before reading on.
 _CUT_SEARCH_LINES = 10_000
 

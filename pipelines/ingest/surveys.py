@@ -15,21 +15,19 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
-from pipelines.rules import parsing, skm
-from pipelines.sources._ingest import (
-    LINEAGE,
+from pipelines.ingest.reading import LINEAGE, quarter_of_date
+from pipelines.ingest.source import SourceDefinition
+from pipelines.ingest.validation import (
     ROW,
-    SourceDefinition,
     Validated,
     as_code_set,
-    build_source_assets,
     failures_from_reasons,
     number_formats,
     per_distinct,
-    quarter_of_date,
     split_valid,
     with_row_ids,
 )
+from pipelines.rules import parsing, skm
 
 SOURCE = "surveys"
 ANSWERS = SKM_ELEMENTS
@@ -155,7 +153,3 @@ definition = SourceDefinition(
         "nulled and counted in n_invalid_answers), with file lineage."
     ),
 )
-ingest_surveys = build_source_assets(definition)
-
-assets: list = [ingest_surveys]
-asset_checks: list = []

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from pipelines.settings import SOURCES, Settings, load_settings
+from pipelines.settings import SOURCES, Settings, dagster_home, load_settings
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -96,7 +95,7 @@ def run(generate_if_empty: bool, quarters: str | None) -> None:
         click.echo(f"{settings.raw_dir} is empty: generating the sample exports")
         generate_dataset(settings.data_dir)
 
-    from pipelines import runlog
+    from pipelines.cli import runlog
     from pipelines.definitions import build_defs
     from pipelines.partitions import QUARTERS, range_tags
 
@@ -152,10 +151,10 @@ def _instance() -> dg.DagsterInstance | None:
     missing (a fresh clone before `make ui`). Without DAGSTER_HOME: an ephemeral one."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
+    home = dagster_home()
+    if home is None:
         return None
-    Path(home).mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.get()
 
 
@@ -166,7 +165,7 @@ def export_quarantine_command(out_dir: Path) -> None:
     spreadsheet formulas neutralised."""
     import duckdb
 
-    from pipelines.safe_export import export_quarantine
+    from pipelines.publish.safe_export import export_quarantine
 
     with duckdb.connect(str(load_settings().warehouse), read_only=True) as conn:
         for path in export_quarantine(conn, out_dir):
@@ -191,7 +190,7 @@ def calibrate(runs: int, seed: int) -> None:
     import duckdb
 
     from pipelines.analysis import calibration
-    from pipelines.analysis.fairness_assets import read_inputs
+    from pipelines.analysis.tables import read_inputs
     from pipelines.reports.fairness import build_fairness_report
     from pipelines.reports.findings_text import CALIBRATION_FILE
 
@@ -230,8 +229,8 @@ def calibrate(runs: int, seed: int) -> None:
 def _echo_summary(settings: Settings) -> None:
     """Counts per source and marts, then what the user must act on (blocked quarters,
     unreadable files, optional references not given), one line each."""
-    from pipelines import problems
-    from pipelines.summary import render
+    from pipelines.cli import problems
+    from pipelines.cli.summary import render
 
     click.echo(render(settings.warehouse, settings.reports_dir))
     lines = problems.render(settings.warehouse)

@@ -6,22 +6,20 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import TRAINING_COLUMNS
-from pipelines.rules import parsing
-from pipelines.rules.nip import clean_nip, nip_reason
-from pipelines.rules.pseudonym import pseudonymise
-from pipelines.sources._ingest import (
-    LINEAGE,
+from pipelines.ingest.reading import LINEAGE, quarter_of_date
+from pipelines.ingest.source import SourceDefinition
+from pipelines.ingest.validation import (
     ROW,
-    SourceDefinition,
     Validated,
-    build_source_assets,
     failures_from_reasons,
     number_formats,
     per_distinct,
-    quarter_of_date,
     split_valid,
     with_row_ids,
 )
+from pipelines.rules import parsing
+from pipelines.rules.nip import clean_nip, nip_reason
+from pipelines.rules.pseudonym import pseudonymise
 
 SOURCE = "training"
 REQUIRED = ["nip", "nama_pelatihan", "jenis", "tanggal_mulai", "tanggal_selesai", "jp"]
@@ -148,7 +146,3 @@ definition = SourceDefinition(
         "typed, employee_key pseudonym, with file lineage."
     ),
 )
-ingest_training = build_source_assets(definition)
-
-assets: list = [ingest_training]
-asset_checks: list = []

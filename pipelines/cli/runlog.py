@@ -10,7 +10,6 @@ that names the log file.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, dagster_home
 
 if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
@@ -39,8 +38,8 @@ MAX_LINE = 300
 def new_log_path(settings: Settings) -> Path:
     """A fresh log file for this run: $DAGSTER_HOME/logs/ (next to the run history the UI
     shows), or logs/ next to the warehouse without DAGSTER_HOME."""
-    home = os.environ.get("DAGSTER_HOME")
-    folder = Path(home) / "logs" if home else settings.warehouse.parent / "logs"
+    home = dagster_home()
+    folder = home / "logs" if home else settings.warehouse.parent / "logs"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     return folder / f"run-{stamp}.log"

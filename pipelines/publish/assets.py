@@ -1,10 +1,14 @@
-"""The last step of every run: publish the build warehouse and its two extracts."""
+"""The publish layer's Dagster asset, the last step of every run: publish the build
+warehouse and its two extracts (see extracts.py for what each holds and hides).
+
+(No `from __future__ import annotations` here: Dagster reads the `context` annotation.)
+"""
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from pipelines.publish import EVALUATORS, PLANNERS, publish_extract, publish_warehouse
-from pipelines.settings import load_settings
+from pipelines.publish.extracts import EVALUATORS, PLANNERS, publish_extract, publish_warehouse
+from pipelines.settings import Settings
 
 PUBLISHED_WAREHOUSE = dg.AssetKey(["published", "warehouse"])
 
@@ -20,8 +24,9 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         description="Atomically replace the published warehouse with the build copy, and "
         "write planners.duckdb (aggregates) and evaluators.duckdb (pseudonymous detail).",
     )
-    def published_warehouse(context: AssetExecutionContext) -> dg.MaterializeResult:
-        settings = load_settings()
+    def published_warehouse(
+        context: AssetExecutionContext, settings: dg.ResourceParam[Settings]
+    ) -> dg.MaterializeResult:
         build = settings.build_warehouse
         planners = publish_extract(
             build,

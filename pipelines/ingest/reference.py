@@ -10,19 +10,16 @@ missing, empty or a header row alone all mean "none given" (the SKM sample-size 
 says "not assessable" instead of guessing; everything else runs).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import pandera.polars as pa
 import polars as pl
-from dagster import AssetExecutionContext
-from dagster_duckdb import DuckDBResource
 
-from pipelines.readers import ExportReadError, read_export
+from pipelines.ingest.formats import ExportReadError, read_export
+from pipelines.ingest.validation import FORMAT_COLUMNS, number_formats
 from pipelines.rules.parsing import IN_FILE, blank_to_null, parse_integer
-from pipelines.settings import load_settings
-from pipelines.sources._ingest import FORMAT_COLUMNS, number_formats
-from pipelines.warehouse import replace_tables
 
 ORGANISATION_PREDIKATS = ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
 
@@ -45,7 +42,7 @@ PREDIKAT_SCHEMA = pa.DataFrameSchema(
     strict=True,
     unique=["kode_opd", "tahun"],
 )
-# How readers.read_export words a file without data rows (pinned by a test).
+# How formats.read_export words a file without data rows (pinned by a test).
 NO_DATA = ("has a header row but no data rows", "the file is empty")
 
 
@@ -170,39 +167,30 @@ def _has_no_rows(path: Path, data_dir: Path) -> bool:
     return False
 
 
-def _reference_asset(name: str, reader, description: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["raw", name],
-        group_name="reference",
-        kinds={"duckdb", "polars"},
-        description=description,
-    )
-    def _asset(context: AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        frame = reader(load_settings().data_dir)
-        with duckdb.get_connection() as conn:
-            replace_tables(conn, {f"raw.{name}": frame})
-        context.log.info(f"raw.{name}: {frame.height} rows")
-        return dg.MaterializeResult(metadata={"dagster/row_count": frame.height})
+@dataclass(frozen=True)
+class ReferenceTable:
+    """One reference file: the ``raw.<name>`` table it becomes and how it is read."""
 
-    return _asset
+    name: str
+    read: Callable[[Path], pl.DataFrame]
+    description: str
 
 
-agencies = _reference_asset(
-    "agencies",
-    read_agencies,
-    "Agencies (OPD) from reference/agencies.csv: kode_opd, nama_opd, pemda.",
+REFERENCES = (
+    ReferenceTable(
+        "agencies",
+        read_agencies,
+        "Agencies (OPD) from reference/agencies.csv: kode_opd, nama_opd, pemda.",
+    ),
+    ReferenceTable(
+        "predikat_organisasi",
+        read_predikat_organisasi,
+        "Organisation predikat per agency-year from reference/predikat_organisasi.csv.",
+    ),
+    ReferenceTable(
+        "service_population",
+        read_service_population,
+        "Yearly service users per agency unit from reference/service_population.csv "
+        "(for the Krejcie & Morgan sample size).",
+    ),
 )
-predikat_organisasi = _reference_asset(
-    "predikat_organisasi",
-    read_predikat_organisasi,
-    "Organisation predikat per agency-year from reference/predikat_organisasi.csv.",
-)
-service_population = _reference_asset(
-    "service_population",
-    read_service_population,
-    "Yearly service users per agency unit from reference/service_population.csv "
-    "(for the Krejcie & Morgan sample size).",
-)
-
-assets: list = [agencies, predikat_organisasi, service_population]
-asset_checks: list = []

@@ -21,7 +21,6 @@ included), as before the small-quarter rule existed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -30,11 +29,12 @@ import duckdb
 import polars as pl
 
 from pipelines.partitions import label as quarter_label
+from pipelines.settings import Settings
 from pipelines.warehouse import registered, transaction
 
 TABLE = "raw.blocked_quarters"
-DEFAULT_MAX_SHARE = 0.2
-DEFAULT_MIN_ROWS = 20
+DEFAULT_MAX_SHARE = Settings.max_quarantine_share
+DEFAULT_MIN_ROWS = Settings.quarantine_min_rows
 # quarter is never null: dbt filters with `quarter not in (select quarter ...)`, which a null
 # would turn into "no row at all".
 DDL = f"""
@@ -61,16 +61,9 @@ class BlockRule:
     min_rows: int = DEFAULT_MIN_ROWS
 
     @classmethod
-    def from_env(cls) -> BlockRule:
-        """KINERJA_MAX_QUARANTINE_SHARE and KINERJA_QUARANTINE_MIN_ROWS (defaults 0.2, 20)."""
-        share = float(os.environ.get("KINERJA_MAX_QUARANTINE_SHARE", str(DEFAULT_MAX_SHARE)))
-        rows = int(os.environ.get("KINERJA_QUARANTINE_MIN_ROWS", str(DEFAULT_MIN_ROWS)))
-        if not 0 <= share <= 1 or rows < 1:
-            raise ValueError(
-                f"KINERJA_MAX_QUARANTINE_SHARE={share} must be in 0..1 and "
-                f"KINERJA_QUARANTINE_MIN_ROWS={rows} at least 1"
-            )
-        return cls(share, rows)
+    def of(cls, settings: Settings) -> BlockRule:
+        """The rule with the run's KINERJA_MAX_QUARANTINE_SHARE / KINERJA_QUARANTINE_MIN_ROWS."""
+        return cls(settings.max_quarantine_share, settings.quarantine_min_rows)
 
     def judge(self, counts: pl.DataFrame) -> pl.DataFrame:
         """``counts`` (quarter, n_rows_read, n_rows_quarantined) with ``share``, ``blocked``

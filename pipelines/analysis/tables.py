@@ -1,21 +1,13 @@
-"""Dagster assets for the fairness audit: one multi-asset reads the two intermediate models
-once, builds the six analysis tables, validates each against its pandera schema and
-replaces them together (one transaction: the tables always describe the same data).
-Asset checks re-read the published tables and confirm that no row below the publishable
-minimum (settings.min_group_size) escaped suppression.
-
-(No `from __future__ import annotations` here: Dagster reads the `context` annotation.)
-"""
+"""The fairness audit's tables: what each publishes, how they are built from the warehouse's
+intermediate models (protected by complementary suppression, validated by pandera), and the
+query that finds a published row below the publishable minimum."""
 
 import dagster as dg
 import polars as pl
-from dagster import AssetExecutionContext
-from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
 from pipelines.analysis import (
     audit,
-    differencing,
     fairness,
     indicator_fairness,
     protection,
@@ -30,15 +22,7 @@ from pipelines.analysis.fairness_schemas import (
     self_gap_by_group_schema,
 )
 from pipelines.analysis.findings_schema import findings_schema
-from pipelines.settings import load_settings
-from pipelines.warehouse import read_frame, replace_tables
-
-EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
-EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
-MART_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
-MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
-TREND_SERIES = dg.AssetKey(["analysis", "trend_series"])
-TREND_TESTS = dg.AssetKey(["analysis", "trend_tests"])
+from pipelines.warehouse import read_frame
 
 TABLES = {
     "fairness_group_rates": (
@@ -148,33 +132,6 @@ def findings_metadata(name: str, frame: pl.DataFrame) -> dict[str, object]:
     return metadata
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            key,
-            deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR]
-            + ([MART_CURVE, MART_YEAR, TREND_SERIES, TREND_TESTS] if name == "findings" else []),
-            group_name="analysis",
-            kinds={"duckdb", "polars"},
-            description=TABLES[name],
-        )
-        for name, key in KEYS.items()
-    ],
-)
-def fairness_tables(context: AssetExecutionContext, duckdb: DuckDBResource):
-    min_group_size = load_settings().min_group_size
-    with duckdb.get_connection() as conn:
-        tables = build_tables(read_inputs(conn), min_group_size)
-        replace_tables(conn, tables)
-    for qualified, frame in tables.items():
-        name = qualified.removeprefix("analysis.")
-        metadata = findings_metadata(name, frame)
-        context.log.info(f"{qualified}: {metadata}")
-        yield dg.MaterializeResult(asset_key=KEYS[name], metadata=metadata)
-
-
-# ---------------------------------------------------------------- checks
-
 # table -> SQL returning the published rows whose size is below the minimum ($1).
 SMALL_PUBLISHED = {
     "fairness_group_rates": "select * from analysis.fairness_group_rates "
@@ -193,57 +150,3 @@ SMALL_PUBLISHED = {
     "and family in ('group_disparity', 'rater', 'indicator', 'conditional_rating') "
     "and (n < $1 or n_reference < $1)",
 }
-
-
-def _small_groups_check(name: str):
-    @dg.asset_check(
-        asset=KEYS[name],
-        name="no_small_group_published",
-        description=f"No unsuppressed row of analysis.{name} has fewer than min_group_size.",
-    )
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        minimum = load_settings().min_group_size
-        with duckdb.get_connection() as conn:
-            offending = conn.execute(
-                f"select count(*) from ({SMALL_PUBLISHED[name]})", [minimum]
-            ).fetchone()[0]
-        return dg.AssetCheckResult(
-            passed=offending == 0,
-            metadata={"min_group_size": minimum, "small_rows_published": offending},
-        )
-
-    return _check
-
-
-@dg.asset_check(
-    asset=KEYS["findings"],
-    name="nothing_recoverable_by_subtraction",
-    description=(
-        "The differencing attacker (margin minus published children, total minus the other "
-        "groups, agency minus its other raters, chained) recovers no hidden group from the "
-        "fairness tables and findings."
-    ),
-)
-def nothing_recoverable(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as conn:
-        inputs = read_inputs(conn)
-        seen = differencing.read_published(conn)
-    populations = protection.populations(inputs.employee_period, inputs.indicator_year)
-    recovered = differencing.attack(seen, differencing.truth_sizes(populations))
-    return dg.AssetCheckResult(
-        passed=not recovered,
-        metadata={
-            "hidden_groups": len(seen.hidden),
-            "recovered_groups": len(recovered),
-            "recovered": dg.MetadataValue.json(
-                [f"{c.population} {c.tahun} {dict(c.attrs)} = {n}" for c, n in recovered.items()][
-                    :20
-                ]
-            ),
-        },
-    )
-
-
-assets: list = [fairness_tables]
-asset_checks: list = [_small_groups_check(name) for name in SMALL_PUBLISHED]
-asset_checks.append(nothing_recoverable)

@@ -1,5 +1,5 @@
-"""Dagster assets analysis/trend_series and analysis/trend_tests: read the marts and the
-service-unit survey sums, build and validate the trend tables, replace them whole.
+"""The analysis layer's Dagster assets: trend tables from the marts, then the fairness
+tables and analysis.findings from the intermediate models, each with its checks.
 
 (No `from __future__ import annotations` here: Dagster reads the `context` annotation.)
 """
@@ -9,20 +9,35 @@ import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
-from pipelines.analysis import trends
+from pipelines.analysis import differencing, protection, trends
+from pipelines.analysis.tables import (
+    KEYS,
+    SMALL_PUBLISHED,
+    TABLES,
+    build_tables,
+    findings_metadata,
+    read_inputs,
+)
 from pipelines.analysis.trend_schemas import trend_series_schema, trend_tests_schema
+from pipelines.settings import Settings
+from pipelines.transform import marts
 from pipelines.warehouse import read_frame, replace_tables
 
-MART_QUARTER = dg.AssetKey(["marts", "mart_agency_quarter"])
-MART_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
 UNIT_QUARTER = dg.AssetKey(["intermediate", "int_survey_unit_quarter"])
+EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
+EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
 TREND_SERIES = dg.AssetKey(["analysis", "trend_series"])
 TREND_TESTS = dg.AssetKey(["analysis", "trend_tests"])
+# Findings also judge the distribution curve and the trend tests.
+FINDINGS_ALSO_READ = [marts.DISTRIBUTION_CURVE, marts.AGENCY_YEAR, TREND_SERIES, TREND_TESTS]
+
+
+# ---------------------------------------------------------------- trends
 
 
 @dg.asset(
     key=TREND_SERIES,
-    deps=[MART_QUARTER, MART_YEAR, UNIT_QUARTER],
+    deps=[marts.AGENCY_QUARTER, marts.AGENCY_YEAR, UNIT_QUARTER],
     group_name="analysis",
     kinds={"duckdb", "polars"},
     description=(
@@ -98,7 +113,7 @@ def agencies_without_tests(mart_quarter: pl.DataFrame, tests: pl.DataFrame) -> l
 
 @dg.asset_check(
     asset=TREND_TESTS,
-    additional_deps=[MART_QUARTER],
+    additional_deps=[marts.AGENCY_QUARTER],
     description="Every agency with >= 4 quarters in marts.mart_agency_quarter has trend tests.",
 )
 def every_agency_has_trend_tests(duckdb: DuckDBResource) -> dg.AssetCheckResult:
@@ -113,5 +128,91 @@ def every_agency_has_trend_tests(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     )
 
 
-assets: list = [trend_series, trend_tests]
-asset_checks: list = [every_agency_has_trend_tests]
+# ---------------------------------------------------------------- fairness
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=[EMPLOYEE_PERIOD, EMPLOYEE_INDICATOR_YEAR]
+            + (
+                [marts.DISTRIBUTION_CURVE, marts.AGENCY_YEAR, TREND_SERIES, TREND_TESTS]
+                if name == "findings"
+                else []
+            ),
+            group_name="analysis",
+            kinds={"duckdb", "polars"},
+            description=TABLES[name],
+        )
+        for name, key in KEYS.items()
+    ],
+)
+def fairness_tables(
+    context: AssetExecutionContext,
+    duckdb: DuckDBResource,
+    settings: dg.ResourceParam[Settings],
+):
+    with duckdb.get_connection() as conn:
+        tables = build_tables(read_inputs(conn), settings.min_group_size)
+        replace_tables(conn, tables)
+    for qualified, frame in tables.items():
+        name = qualified.removeprefix("analysis.")
+        metadata = findings_metadata(name, frame)
+        context.log.info(f"{qualified}: {metadata}")
+        yield dg.MaterializeResult(asset_key=KEYS[name], metadata=metadata)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _small_groups_check(name: str):
+    @dg.asset_check(
+        asset=KEYS[name],
+        name="no_small_group_published",
+        description=f"No unsuppressed row of analysis.{name} has fewer than min_group_size.",
+    )
+    def _check(duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+        minimum = settings.min_group_size
+        with duckdb.get_connection() as conn:
+            offending = conn.execute(
+                f"select count(*) from ({SMALL_PUBLISHED[name]})", [minimum]
+            ).fetchone()[0]
+        return dg.AssetCheckResult(
+            passed=offending == 0,
+            metadata={"min_group_size": minimum, "small_rows_published": offending},
+        )
+
+    return _check
+
+
+@dg.asset_check(
+    asset=KEYS["findings"],
+    name="nothing_recoverable_by_subtraction",
+    description=(
+        "The differencing attacker (margin minus published children, total minus the other "
+        "groups, agency minus its other raters, chained) recovers no hidden group from the "
+        "fairness tables and findings."
+    ),
+)
+def nothing_recoverable(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        inputs = read_inputs(conn)
+        seen = differencing.read_published(conn)
+    populations = protection.populations(inputs.employee_period, inputs.indicator_year)
+    recovered = differencing.attack(seen, differencing.truth_sizes(populations))
+    return dg.AssetCheckResult(
+        passed=not recovered,
+        metadata={
+            "hidden_groups": len(seen.hidden),
+            "recovered_groups": len(recovered),
+            "recovered": dg.MetadataValue.json(
+                [f"{c.population} {c.tahun} {dict(c.attrs)} = {n}" for c, n in recovered.items()][
+                    :20
+                ]
+            ),
+        },
+    )
+
+
+small_group_checks = [_small_groups_check(name) for name in SMALL_PUBLISHED]

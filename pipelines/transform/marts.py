@@ -1,0 +1,8 @@
+"""The asset keys of the marts dbt builds, named once for the assets that read them."""
+
+import dagster as dg
+
+AGENCY_QUARTER = dg.AssetKey(["marts", "mart_agency_quarter"])
+AGENCY_YEAR = dg.AssetKey(["marts", "mart_agency_year"])
+DISTRIBUTION_CURVE = dg.AssetKey(["marts", "mart_distribution_curve"])
+MARTS = (AGENCY_QUARTER, AGENCY_YEAR, DISTRIBUTION_CURVE)
