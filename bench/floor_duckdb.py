@@ -26,7 +26,8 @@ from pathlib import Path
 import duckdb
 import fastexcel
 
-SOURCES = ("assessments", "surveys", "training")
+from pipelines.settings import SOURCES
+
 CHUNK = 64 * 1024 * 1024
 
 

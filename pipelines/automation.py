@@ -37,7 +37,8 @@ from pipelines.partitions import (
     quarter_start,
     range_tags,
 )
-from pipelines.settings import SOURCES, load_settings
+from pipelines.settings import SOURCES, Settings
+from pipelines.transform import marts
 
 # Seconds between ticks. A tick without changes only lists and stats the files.
 SENSOR_INTERVAL_SECONDS = 30
@@ -53,11 +54,7 @@ REFRESH_CRON = "0 6 1 1,4,7,10 *"
 # A quarter's marts must be built by 09:00 WIB on the 15th of the second month after it ends
 # (about 45 days, time for its exports to arrive and be corrected).
 FRESHNESS_DEADLINE_CRON = "0 9 15 2,5,8,11 *"
-MART_KEYS = [
-    dg.AssetKey(["marts", "mart_agency_quarter"]),
-    dg.AssetKey(["marts", "mart_agency_year"]),
-    dg.AssetKey(["marts", "mart_distribution_curve"]),
-]
+MART_KEYS = list(marts.MARTS)
 
 
 # ---------------------------------------------------------------- drop-folder sensor
@@ -240,10 +237,11 @@ def run_requests(
         "quarter present."
     ),
 )
-def raw_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Settings are read at every tick (KINERJA_DATA_DIR), not at import, so the folder
-    watched is the one the runs will read."""
-    data_dir = load_settings().data_dir
+def raw_files_sensor(
+    context: dg.SensorEvaluationContext, settings: dg.ResourceParam[Settings]
+) -> dg.SensorResult:
+    """The folder watched is the runs' own: the ``settings`` resource they receive."""
+    data_dir = settings.data_dir
     keys = QUARTERS.get_partition_keys()
     cursor = Cursor.parse(context.cursor)
     files, changes = scan(data_dir, cursor.files, keys, time.time())

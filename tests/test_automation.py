@@ -28,6 +28,7 @@ from pipelines.automation import (
 )
 from pipelines.exports import ASSESSMENT_COLUMNS, SURVEY_COLUMNS
 from pipelines.partitions import QUARTERS, TIMEZONE
+from pipelines.settings import Settings
 
 JAKARTA = ZoneInfo(TIMEZONE)
 RANGE_START = "dagster/asset_partition_range_start"
@@ -127,6 +128,7 @@ class DropFolder:
         context = dg.build_sensor_context(
             cursor=cursor if cursor is not None else self.cursor,
             instance=dg.DagsterInstance.ephemeral(),
+            resources={"settings": Settings.from_env({"KINERJA_DATA_DIR": str(self.data_dir)})},
         )
         result = raw_files_sensor.evaluate_tick(context)
         assert result.cursor is not None
@@ -141,9 +143,8 @@ SURVEYS = "raw/surveys/surveys_2025_tw3.csv"
 
 
 @pytest.fixture
-def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DropFolder:
+def drop(tmp_path: Path) -> DropFolder:
     """A data dir with TW I and TW II 2024 assessments and 2025 Q3 surveys, seen once."""
-    monkeypatch.setenv("KINERJA_DATA_DIR", str(tmp_path))
     folder = DropFolder(tmp_path)
     folder.write(TW1, assessment_csv("TW I"))
     folder.write(TW2, assessment_csv("TW II"))

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from pipelines.partitions import range_tags
+from pipelines.settings import SOURCES
 from tests.checksums import table_checksums
 from tests.conftest import PipelineRun, materialized
 
 pytestmark = pytest.mark.xdist_group("quarters")
-
-SOURCES = ("assessments", "surveys", "training")
 
 
 def hold_back(data_dir: Path, year: int, holding: Path) -> list[Path]:

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.ingest.formats import NUMBER_CELLS, ExportReadError, canonical_header, read_export
+from pipelines.ingest.formats import NUMBER_CELLS, ExportReadError, read_export
+from pipelines.rules.headers import canonical_header
 from pipelines.rules.parsing import normalise_period, parse_date, parse_decimal
 
 # nip, nama, tanggal, target, periode — hand-written; expected typed values below.
