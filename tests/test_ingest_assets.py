@@ -10,8 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.ingest import assessments, reading
-from pipelines.ingest import formats as readers
+from pipelines.ingest import assessments, formats, reading
 from pipelines.ingest.loading import SLICE_ROWS
 from pipelines.partitions import QUARTERS, range_tags
 from tests.ingest_support import load_folder, materialize_sources, source_asset
@@ -266,7 +265,7 @@ def test_validating_in_slices_and_reading_in_blocks_change_nothing(
     (data_dir / "raw/assessments/c.csv").write_text("\n".join([header, *two_valid]) + "\n")
     whole = _load_tables(tmp_path / "whole.duckdb", data_dir)
     if block_bytes:
-        monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(formats, "BLOCK_BYTES", block_bytes)
     outcomes = [whole, _load_tables(tmp_path / "parts.duckdb", data_dir, slice_rows)]
     assert outcomes[0] == outcomes[1]
     files = {(r[1], r[2]): r[4:7] for r in outcomes[0][0]}
@@ -285,7 +284,7 @@ def test_a_file_failing_in_a_late_block_is_taken_back_whole(
     rows = [VALID.replace("IKI-1", f"IKI-{i}") for i in range(1, 5)]
     late = "\n".join([header, *rows, VALID.replace("Laporan", '"Laporan')]) + "\n"
     (data_dir / "raw/assessments/late.csv").write_text(late)
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(formats, "BLOCK_BYTES", 300)
     files, raw_rows, quarantined = _load_tables(tmp_path / "late.duckdb", data_dir)
     late_files = [r for r in files if r[1] == "raw/assessments/late.csv"]
     assert len(late_files) == 1

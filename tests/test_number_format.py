@@ -11,8 +11,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.ingest import assessments
-from pipelines.ingest import formats as readers
+from pipelines.ingest import assessments, formats
 from pipelines.ingest.formats import NUMBER_CELLS
 from pipelines.ingest.validation import merge_number_formats, number_formats
 from pipelines.rules import parsing
@@ -216,8 +215,8 @@ def test_a_later_block_changes_what_the_first_block_means(
     data_dir = tmp_path / "data"
     write_csv(data_dir, "besar.csv", [first, {}, {}, {}, last])
     whole = load(data_dir, tmp_path / "whole.duckdb")
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 300)
-    blocks = list(readers.iter_export(data_dir / FOLDER / "besar.csv"))
+    monkeypatch.setattr(formats, "BLOCK_BYTES", 300)
+    blocks = list(formats.iter_export(data_dir / FOLDER / "besar.csv"))
     assert blocks[0]["source_row"].max() < 6  # the last row is not in the first block
     raw, quarantine = load(data_dir, tmp_path / "blocks.duckdb")
     assert [t for _, t in loaded(raw, "besar.csv", "target")] == targets
