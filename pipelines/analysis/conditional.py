@@ -72,22 +72,19 @@ from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import PREDIKAT_SCORE, choose_reference
+from pipelines.analysis.fairness import choose_reference
+from pipelines.rules import golongan, predikat
 
 FAMILY = "conditional_rating"
-RATING_SCORE = {"DI BAWAH EKSPEKTASI": 1, "SESUAI EKSPEKTASI": 2, "DI ATAS EKSPEKTASI": 3}
+RATING_SCORE = predikat.RATING_SCORE  # 1 DI BAWAH .. 3 DI ATAS EKSPEKTASI
 # outcome column -> level -> rank (higher is better)
 OUTCOMES: dict[str, Mapping[str, int]] = {
-    "predikat": PREDIKAT_SCORE,
+    "predikat": predikat.SCORE,
     "rating_hasil_kerja": RATING_SCORE,
     "rating_perilaku": RATING_SCORE,
 }
-GOLONGAN_ORDER = [
-    f"{roman}/{letter}"
-    for roman, letters in (("I", "abcd"), ("II", "abcd"), ("III", "abcd"), ("IV", "abcde"))
-    for letter in letters
-]
-GOLONGAN_RANK = {g: i + 1 for i, g in enumerate(GOLONGAN_ORDER)}
+GOLONGAN_ORDER = list(golongan.ORDER)  # I/a .. IV/e, from the seed
+GOLONGAN_RANK = golongan.RANK
 # dimension -> its reference group when present and publishable (else the largest group).
 REFERENCE_GROUPS: dict[str, str] = {"gender": "L"}
 # dimension -> groups that always get a row (a year without women still says so).

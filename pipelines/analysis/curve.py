@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.analysis import findings
+from pipelines.rules import periods
 
 FAMILY = "distribution_curve"
 # share beyond the bound, by rule operator: > 0 when the rule is broken.
@@ -49,7 +50,7 @@ def curve_candidates(curve: pl.DataFrame) -> pl.DataFrame:
             "kode_opd": r["kode_opd"],
             "subject": f"predikat organisasi {r['predikat_organisasi']}",
             "outcome": "predikat_distribution",
-            "basis": "TAHUNAN",
+            "basis": periods.ANNUAL,
         }
         if not r["n"]:
             records.append(

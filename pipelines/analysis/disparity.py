@@ -42,7 +42,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import PREDIKAT_SCORE
+from pipelines.rules import periods, predikat
 
 FAMILY = "group_disparity"
 WOMEN, MEN = "P", "L"
@@ -152,7 +152,7 @@ def group_disparity(
     ``fairness.year_outcomes`` rows (computed once by the caller: a sort of every period)."""
     years = employee_year.with_columns(
         pl.col("tahun").cast(pl.Int32),
-        pl.col("predikat").replace_strict(PREDIKAT_SCORE, return_dtype=pl.Int8).alias("score"),
+        pl.col("predikat").replace_strict(predikat.SCORE, return_dtype=pl.Int8).alias("score"),
     )
     schema = {
         "kode_opd": pl.String,
@@ -180,8 +180,8 @@ def group_disparity(
 def _basis_text(year: pl.DataFrame) -> str:
     """How the year's predikat were taken, for the reason column."""
     counts = year.group_by("outcome_basis").len().sort("len", descending=True)
-    if counts.height == 1 and counts["outcome_basis"][0] == "TAHUNAN":
-        return "TAHUNAN"
+    if counts.height == 1 and counts["outcome_basis"][0] == periods.ANNUAL:
+        return periods.ANNUAL
     parts = [f"{b} ({n})" for b, n in counts.iter_rows()]
     return "predikat tahunan, atau periodik terakhir bila tidak ada: " + ", ".join(parts)
 

@@ -38,17 +38,13 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-ANNUAL_PERIOD = "TAHUNAN"
-PREDIKAT_SCORE = {
-    "Sangat Baik": 5,
-    "Baik": 4,
-    "Butuh Perbaikan": 3,
-    "Kurang/Misconduct": 2,
-    "Sangat Kurang": 1,
-}
-PREDIKAT_ORDER = list(PREDIKAT_SCORE)
-TOP_BAND = ("Sangat Baik",)
-BOTTOM_BAND = ("Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang")
+from pipelines.rules import periods, predikat
+
+ANNUAL_PERIOD = periods.ANNUAL
+PREDIKAT_SCORE = predikat.SCORE  # 5 Sangat Baik .. 1 Sangat Kurang
+PREDIKAT_ORDER = list(predikat.ORDER)
+TOP_BAND = predikat.TOP_BAND
+BOTTOM_BAND = predikat.BOTTOM_BAND
 OUTCOMES = {"top_band": TOP_BAND, "bottom_band": BOTTOM_BAND}
 INTERSECTION_SEPARATOR = " x "
 

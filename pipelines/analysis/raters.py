@@ -65,7 +65,8 @@ import polars as pl
 from scipy import special, stats
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import ALPHA, PREDIKAT_SCORE
+from pipelines.analysis.fairness import ALPHA
+from pipelines.rules import predikat
 
 LENIENT, SEVERE, TYPICAL = "lenient", "severe", "typical"
 LABELS = [LENIENT, SEVERE, TYPICAL]
@@ -112,9 +113,9 @@ def ratee_scores(employee_period: pl.DataFrame) -> pl.DataFrame:
     every period that rater rated that employee in that year."""
     return (
         employee_period.filter(
-            pl.col("penilai_key").is_not_null() & pl.col("predikat").is_in(list(PREDIKAT_SCORE))
+            pl.col("penilai_key").is_not_null() & pl.col("predikat").is_in(list(predikat.SCORE))
         )
-        .with_columns(pl.col("predikat").replace_strict(PREDIKAT_SCORE).alias("score"))
+        .with_columns(pl.col("predikat").replace_strict(predikat.SCORE).alias("score"))
         .group_by("tahun", "kode_opd", "penilai_key", "employee_key")
         .agg(score=pl.col("score").cast(pl.Float64).mean())
     )

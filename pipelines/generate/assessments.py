@@ -12,13 +12,14 @@ import polars as pl
 
 from pipelines.exports import ASSESSMENT_COLUMNS
 from pipelines.generate import catalog, defects, variants
-from pipelines.generate.curve import BROKEN_SHARES, KM, PREDIKAT, assign_by_rank, compliant_quota
+from pipelines.generate.curve import BROKEN_SHARES, PREDIKAT, assign_by_rank, compliant_quota
 from pipelines.generate.curve import quota as plain_quota
 from pipelines.generate.plan import EffectPlan
 from pipelines.generate.population import Agency
 from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
 from pipelines.generate.writers import PERIODE_LABELS, RATING_LABELS, FileSet, render, take
+from pipelines.rules import predikat
 
 COLUMNS = ASSESSMENT_COLUMNS
 NUMERIC = {"tahun", "target", "realisasi", "nilai_mandiri", "nilai_atasan"}
@@ -27,15 +28,45 @@ ROWS_PER_EP = N_INDICATORS
 BLOCK_EMPLOYEES = 4000
 MISMATCH_RATE, CONFLICT_RATE = 0.002, 0.001
 
-# Matrix cells per predikat as (hasil, perilaku) codes 0=DI ATAS, 1=SESUAI, 2=DI BAWAH, with
-# the probability of each cell.
-CELLS = {
-    0: (((0, 0), 1.0),),
-    1: (((0, 1), 0.3), ((1, 1), 0.5), ((1, 0), 0.2)),
-    2: (((2, 1), 0.8), ((2, 0), 0.2)),
-    3: (((0, 2), 0.2), ((1, 2), 0.8)),
-    4: (((2, 2), 1.0),),
+# Matrix cells as (hasil, perilaku) codes into RATING_LABELS (0=DI ATAS, 1=SESUAI, 2=DI BAWAH)
+# with how often each is drawn among the cells that give its predikat: the generator's
+# choice; which predikat a cell gives is the seed's (pipelines.rules.predikat.MATRIX).
+CELL_WEIGHTS = {
+    (0, 0): 1.0,
+    (0, 1): 0.3,
+    (1, 1): 0.5,
+    (1, 0): 0.2,
+    (2, 1): 0.8,
+    (2, 0): 0.2,
+    (0, 2): 0.2,
+    (1, 2): 0.8,
+    (2, 2): 1.0,
 }
+# A planted predikat_mismatch row gets the first of these cells whose predikat differs from
+# the exported one: (DI ATAS, DI BAWAH), else (DI ATAS, DI ATAS).
+MISMATCH_CANDIDATES = ((0, 2), (0, 0))
+
+
+def _cell_predikat() -> dict[tuple[int, int], int]:
+    """(hasil, perilaku) codes -> predikat code, from the seed's matrix."""
+    code = {label: i for i, label in enumerate(RATING_LABELS)}
+    cells = {(code[h], code[b]): PREDIKAT.index(p) for (h, b), p in predikat.MATRIX.items()}
+    if set(cells) != set(CELL_WEIGHTS):
+        raise ValueError("CELL_WEIGHTS must weigh every cell of the predikat matrix")
+    return cells
+
+
+CELL_PREDIKAT = _cell_predikat()
+# Predikat code -> its matrix cells with their weights.
+CELLS = {
+    p: tuple((cell, w) for cell, w in CELL_WEIGHTS.items() if CELL_PREDIKAT[cell] == p)
+    for p in range(len(PREDIKAT))
+}
+# Predikat code -> (hasil, perilaku) codes of a cell the matrix maps to another predikat.
+MISMATCH_CELL = np.array(
+    [next(c for c in MISMATCH_CANDIDATES if CELL_PREDIKAT[c] != p) for p in range(len(PREDIKAT))],
+    dtype=np.int8,
+)
 SCORE_RANGE = np.array([[100, 120], [85, 100], [70, 85], [60, 80], [40, 60]], dtype=float)
 
 
@@ -196,8 +227,8 @@ class AssessmentWriter:
 
         # Mismatch: ratings that the matrix maps to another predikat than the exported one.
         pred = ep["pred"][e_idx, p_idx]
-        hasil = np.where(mismatch, 0, ep["hasil"][e_idx, p_idx])
-        perilaku = np.where(mismatch, np.where(pred == KM, 0, 2), ep["perilaku"][e_idx, p_idx])
+        hasil = np.where(mismatch, MISMATCH_CELL[pred, 0], ep["hasil"][e_idx, p_idx])
+        perilaku = np.where(mismatch, MISMATCH_CELL[pred, 1], ep["perilaku"][e_idx, p_idx])
         indicators = catalog.INDICATORS[agency.kind]
         gather = pl.Series(e_idx)
         df = pl.DataFrame(

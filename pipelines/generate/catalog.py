@@ -7,6 +7,8 @@ decodes a cp1252 file as UTF-8 breaks on them.
 
 from __future__ import annotations
 
+from pipelines.rules import golongan
+
 PEMDA = (
     ("MNA", "Kota Manna"),
     ("PSP", "Kota Padangsidempuan"),
@@ -189,7 +191,5 @@ SURVEY_REMARKS = (
     "Sudah bagus, pertahankan",
 )
 
-GOLONGAN = (
-    "I/a", "I/b", "I/c", "I/d", "II/a", "II/b", "II/c", "II/d",
-    "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b", "IV/c", "IV/d", "IV/e",
-)  # fmt: skip
+# Ranks I/a .. IV/e from the seed; the generator draws them by position (0 = I/a).
+GOLONGAN = golongan.ORDER

@@ -1,4 +1,6 @@
-"""Employee predikat quotas that satisfy the distribution curve (DESIGN §1.2).
+"""Employee predikat quotas that satisfy the distribution curve (SE MenPANRB 3/2023; bounds
+from the seed distribution_curve_rules via ``pipelines.rules.distribution_curve``, see
+docs/domain.md, ## Distribution curve).
 
 Predikat are drawn as exact counts per agency-year-period rather than at random, so that a
 clean dataset is compliant by construction for every agency size the generator produces.
@@ -11,10 +13,13 @@ from functools import lru_cache
 
 import numpy as np
 
-PREDIKAT = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang")
-SB, BAIK, BP, KM, SK = range(5)
+from pipelines.rules import distribution_curve, predikat
 
-# Target shares per organisation predikat, ordered as PREDIKAT; chosen inside the bounds.
+PREDIKAT = predikat.ORDER  # predikat codes 0..4 index this, best first
+SB, BAIK, BP, KM, SK = range(len(PREDIKAT))
+
+# Target shares per organisation predikat, ordered as PREDIKAT (the generator's choice,
+# inside the seed's bounds).
 SHARES = {
     "Istimewa": (0.60, 0.28, 0.08, 0.04, 0.00),
     "Baik": (0.20, 0.60, 0.13, 0.05, 0.02),
@@ -28,22 +33,10 @@ MIN_AGENCY_SIZE = 8
 
 
 def complies(counts: np.ndarray, org: str) -> bool:
-    """Check one agency-period's predikat counts against the DESIGN §1.2 bounds."""
-    n = counts.sum()
-    if n == 0:
-        return False
-    s = counts / n
-    if org == "Istimewa":
-        return s[SB] > 0.5 and s[SB] <= 0.7
-    if org == "Baik":
-        return s[BAIK] > 0.5 and s[BAIK] <= 0.7 and counts[BP] + counts[KM] >= 1
-    if org == "Butuh Perbaikan":
-        return s[BP] >= 0.6 and s[SB] <= 0.1
-    if org == "Kurang":
-        return s[KM] >= 0.6 and s[BP] >= 0.1 and s[SB] <= 0.1
-    if org == "Sangat Kurang":
-        return s[SK] >= 0.6 and s[KM] + s[BP] >= 0.1 and counts[SB] == 0
-    raise ValueError(f"unknown organisation predikat {org!r}")
+    """Check one agency-period's predikat counts (ordered as PREDIKAT) against the curve of
+    organisation predikat org."""
+    by_predikat = {p: int(c) for p, c in zip(PREDIKAT, counts, strict=True)}
+    return distribution_curve.complies(by_predikat, org)
 
 
 def quota(n: int, shares: tuple[float, ...]) -> np.ndarray:

@@ -49,6 +49,7 @@ from pipelines.generate.rng import stream
 from pipelines.generate.surveys import service_population
 from pipelines.generate.variants import PLAIN
 from pipelines.generate.writers import RATING_LABELS, open_sink, render, take
+from pipelines.rules import periods, predikat
 from pipelines.rules.pseudonym import load_key, pseudonym, pseudonymise
 
 __all__ = [
@@ -63,21 +64,16 @@ __all__ = [
 ]
 
 YEARS = (2024, 2025)
-QUARTERS = ("TW I", "TW II", "TW III", "TW IV")
-ANNUAL = "TAHUNAN"
+QUARTERS = periods.QUARTERLY
+ANNUAL = periods.ANNUAL
 ALL_PERIODS = (*QUARTERS, ANNUAL)
-# periode -> (triwulan, period_kind, end month), as the dbt seed `periods` has them.
+# periode -> (triwulan, period_kind, end month), from the dbt seed `periods`.
 PERIOD_INFO: dict[str, tuple[int | None, str, int]] = {
-    "TW I": (1, "quarterly", 3),
-    "TW II": (2, "quarterly", 6),
-    "TW III": (3, "quarterly", 9),
-    "TW IV": (4, "quarterly", 12),
-    ANNUAL: (None, "annual", 12),
+    p: (periods.BY_NAME[p].triwulan, periods.BY_NAME[p].kind, periods.BY_NAME[p].end_month)
+    for p in ALL_PERIODS
 }
 # Key for build_scenario when no data dir is involved: fixed so frames are reproducible.
 DEFAULT_KEY = b"kinerja-scenarios"
-PREDIKAT_SCORE = {"Sangat Baik": 5, "Baik": 4, "Butuh Perbaikan": 3}
-PREDIKAT_SCORE |= {"Kurang/Misconduct": 2, "Sangat Kurang": 1}
 
 # quarterly_gap: predikat shares (SB, Baik, BP, KM, SK) of women and men in the planted
 # agency; together they make 'Baik' organisation shares (Baik ~61%, SB ~16%).
@@ -471,7 +467,7 @@ def _lenient_rater(seed: int, key: bytes) -> Scenario:
     def planted_truth(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
         ep = frames["employee_period"].filter(pl.col("kode_opd") == kode)
         rater_key_ = pseudonym(nip_penilai, key)
-        score = pl.col("predikat").replace_strict(PREDIKAT_SCORE, return_dtype=pl.Float64)
+        score = pl.col("predikat").replace_strict(predikat.SCORE, return_dtype=pl.Float64)
         ratee_means = (
             ep.group_by("tahun", "penilai_key", "employee_key")
             .agg(score.mean().alias("score"))
@@ -726,15 +722,15 @@ def _indicator_year(rows: pl.DataFrame, key: bytes) -> pl.DataFrame:
 def _curve(
     draws: list[_Draw], periods: tuple[str, ...], org: dict[tuple[str, int], str]
 ) -> list[dict[str, Any]]:
-    """Distribution-curve compliance (DESIGN §1.2) of the written predikat per agency-year:
-    the annual period's (what mart_distribution_curve judges; None without TAHUNAN) and
-    which periods break it."""
+    """Distribution-curve compliance (docs/domain.md, ## Distribution curve) of the written
+    predikat per agency-year: the annual period's (what mart_distribution_curve judges; None
+    without TAHUNAN) and which periods break it."""
     out = []
     for d in draws:
         for y, year in enumerate(YEARS):
             value = org[d.agency.kode_opd, year]
             ok = {
-                p: bool(complies(np.bincount(d.pred[:, y, j], minlength=5), value))
+                p: bool(complies(np.bincount(d.pred[:, y, j], minlength=len(PREDIKAT)), value))
                 for j, p in enumerate(periods)
             }
             out.append(

@@ -1,4 +1,5 @@
-"""File variants (DESIGN §2) and which file each chunk of rows goes to.
+"""File variants (the ways real exports differ; columns per source in pipelines/exports.py)
+and which file each chunk of rows goes to.
 
 Each source's rows are spread so that every variant occurs at least once when three years are
 generated: the bulk goes to one CSV per (pemda, year) whose variant cycles through the list,

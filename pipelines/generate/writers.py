@@ -14,17 +14,20 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.generate.variants import FileVariant
+from pipelines.rules import periods, predikat
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 FIXED_CREATED = dt.datetime(2025, 1, 1)
 
+# The five periods an assessment export carries (the seed's quarters, then the annual
+# period), as each label variant spells them.
 PERIODE_LABELS = {
-    "canonical": ("TW I", "TW II", "TW III", "TW IV", "TAHUNAN"),
+    "canonical": (*periods.QUARTERLY, periods.ANNUAL),
     "triwulan": ("Triwulan I", "Triwulan II", "Triwulan III", "Triwulan IV", "Tahunan"),
     "akhir": ("TW I", "TW II", "TW III", "TW IV-AKHIR", "TAHUNAN"),
     "tw_arabic": ("tw 1", "tw 2", "tw 3", "tw 4", "Tahunan"),
 }
-RATING_LABELS = ("DI ATAS EKSPEKTASI", "SESUAI EKSPEKTASI", "DI BAWAH EKSPEKTASI")
+RATING_LABELS = predikat.RATINGS  # best first: rating codes 0=DI ATAS, 1=SESUAI, 2=DI BAWAH
 
 
 def render(df: pl.DataFrame, variant: FileVariant) -> pl.DataFrame:

@@ -22,7 +22,7 @@ from pipelines.ingest.validation import (
     split_valid,
     with_row_ids,
 )
-from pipelines.rules import parsing
+from pipelines.rules import parsing, periods
 from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
 
@@ -177,26 +177,19 @@ def _nip_outputs(column: str, label: str, key: bytes) -> dict[str, pl.Expr]:
 
 
 def assessment_quarter(frame: pl.DataFrame) -> pl.Series:
-    """TW n is quarter n, BULAN m the quarter of month m, TAHUNAN the last quarter of the year
-    (the annual evaluation closes the year); null when tahun or periode cannot be read.
+    """The quarter a period's end falls in (seed ``periods``, see rules.periods): TW n is
+    quarter n, BULAN m the quarter of month m, TAHUNAN the last quarter (the annual
+    evaluation closes the year); null when tahun or periode cannot be read.
 
     A year with a thousands separator ('2.024') is placed in 2024 whatever its file's number
     format: the quarter only places the row, validation decides whether it loads."""
     periode = parsing.normalise_period(pl.col("periode"))
-    number = (
-        pl.when(periode.str.starts_with("TW "))
-        .then(periode.str.slice(3).replace_strict(_QUARTER_NUMBER, default=None))
-        .when(periode == "TAHUNAN")
-        .then(pl.lit(4))
-        .when(periode.str.starts_with("BULAN "))
-        .then((periode.str.slice(6).cast(pl.Int32, strict=False) - 1) // 3 + 1)
-    )
+    number = periode.replace_strict(periods.QUARTER_OF, default=None, return_dtype=pl.Int32)
     year = pl.col("tahun").str.strip_chars().str.replace(r"^([0-9])[.,]([0-9]{3})$", "${1}${2}")
     tahun = parsing.parse_integer(year, "tahun").value
     return quarter_of_columns(frame, ["tahun", "periode"], tahun, number)
 
 
-_QUARTER_NUMBER = {"I": 1, "II": 2, "III": 3, "IV": 4}
 _ENUMS = {
     "jenis_jabatan": parsing.normalise_position_type,
     "golongan": parsing.normalise_golongan,

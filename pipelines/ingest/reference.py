@@ -19,9 +19,8 @@ import polars as pl
 
 from pipelines.ingest.formats import ExportReadError, read_export
 from pipelines.ingest.validation import FORMAT_COLUMNS, number_formats
+from pipelines.rules import predikat
 from pipelines.rules.parsing import IN_FILE, blank_to_null, parse_integer
-
-ORGANISATION_PREDIKATS = ["Istimewa", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang"]
 
 AGENCY_SCHEMA = pa.DataFrameSchema(
     {
@@ -36,7 +35,7 @@ PREDIKAT_SCHEMA = pa.DataFrameSchema(
     {
         "kode_opd": pa.Column(pl.String),
         "tahun": pa.Column(pl.Int32, pa.Check.in_range(2000, 2100)),
-        "predikat": pa.Column(pl.String, pa.Check.isin(ORGANISATION_PREDIKATS)),
+        "predikat": pa.Column(pl.String, pa.Check.isin(list(predikat.ORGANISATION_PREDIKATS))),
     },
     name="predikat_organisasi",
     strict=True,

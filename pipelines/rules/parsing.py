@@ -16,10 +16,13 @@ from datetime import date
 
 import polars as pl
 
-PERIODS = ["TW I", "TW II", "TW III", "TW IV", "TAHUNAN"] + [f"BULAN {m}" for m in range(1, 13)]
-RATINGS = ["DI ATAS EKSPEKTASI", "SESUAI EKSPEKTASI", "DI BAWAH EKSPEKTASI"]
-PREDIKATS = ["Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"]
-GOLONGANS = [f"{r}/{x}" for r in ("I", "II", "III") for x in "abcd"] + [f"IV/{x}" for x in "abcde"]
+from pipelines.rules import golongan, periods, predikat
+
+# Canonical values, from the dbt seeds (see pipelines.rules.seeds).
+PERIODS = list(periods.ALL)
+RATINGS = list(predikat.RATINGS)
+PREDIKATS = list(predikat.ORDER)
+GOLONGANS = list(golongan.ORDER)
 POSITION_TYPES = ["JPT", "Administrator", "Pengawas", "Pelaksana", "Fungsional"]
 TRAINING_KINDS = ["klasikal", "nonklasikal"]
 GENDERS = ["L", "P"]
@@ -410,12 +413,12 @@ def normalise_rating(cell: pl.Expr) -> pl.Expr:
 
 
 def normalise_predikat(cell: pl.Expr) -> pl.Expr:
-    """'KURANG / MISCONDUCT', 'sangat baik' -> canonical; lone 'Kurang' or 'Misconduct' ->
-    'Kurang/Misconduct' (the only employee-level category that contains either word)."""
+    """'KURANG / MISCONDUCT', 'sangat baik' -> canonical; a lone half of a two-part predikat,
+    'Kurang' or 'Misconduct' -> 'Kurang/Misconduct' (the only employee-level category that
+    contains either word)."""
     key = _upper_words(cell).str.replace_all(r"\s*/\s*", "/")
     mapping = {p.upper(): p for p in PREDIKATS} | {
-        "KURANG": "Kurang/Misconduct",
-        "MISCONDUCT": "Kurang/Misconduct",
+        part: p for p in PREDIKATS if "/" in p for part in p.upper().split("/")
     }
     return (
         pl.when(key.is_in(list(mapping))).then(key.replace(mapping)).otherwise(blank_to_null(cell))

@@ -1,0 +1,68 @@
+"""Predikat kinerja pegawai and the rating matrix of PermenPANRB 6/2022 (Peraturan Menteri
+PANRB Nomor 6 Tahun 2022 tentang Pengelolaan Kinerja Pegawai ASN), as the dbt seed
+``predikat_matrix`` holds them; see docs/domain.md (## Rating matrix).
+
+An employee's predikat follows from two ratings, hasil kerja (results) and perilaku kerja
+(behaviour), each DI ATAS / SESUAI / DI BAWAH EKSPEKTASI: ``predikat_matrix.csv`` gives the
+predikat of each of the nine pairs, and its entry in ``seeds/_seeds.yml`` lists the
+ratings and the five predikat best first, in the regulation's order. Both are read here
+once, at import, and checked against each other; everything else derives from them:
+
+- ``ORDER``: the predikat, best first (Sangat Baik .. Sangat Kurang);
+- ``SCORE``: predikat -> 5 (Sangat Baik) .. 1 (Sangat Kurang), the order numbered from the
+  worst; the score the rater and disparity analyses average (no seed holds it);
+- ``TOP_BAND`` (Sangat Baik) and ``BOTTOM_BAND`` (Butuh Perbaikan or worse: below the two
+  good predikat), the outcomes the fairness audit counts;
+- ``RATINGS`` (best first) and ``RATING_SCORE`` (3 DI ATAS .. 1 DI BAWAH);
+- ``MATRIX``: (rating_hasil_kerja, rating_perilaku) -> predikat;
+- ``ORGANISATION_PREDIKATS``: the organisation predikat (Istimewa .. Sangat Kurang) that
+  select an agency's distribution curve (seed ``distribution_curve_rules``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from pipelines.rules.seeds import accepted_values, read_seed
+
+SEED = "predikat_matrix"
+CURVE_SEED = "distribution_curve_rules"
+
+
+@dataclass(frozen=True)
+class PredikatRules:
+    order: tuple[str, ...]  # best first
+    ratings: tuple[str, ...]  # best first
+    matrix: dict[tuple[str, str], str]  # (hasil kerja, perilaku) -> predikat, seed row order
+    organisation: tuple[str, ...]  # organisation predikat, best first
+
+
+@cache
+def seed_rules() -> PredikatRules:
+    """The seed's predikat, ratings and matrix; ValueError when they do not agree."""
+    order = accepted_values(SEED, "predikat")
+    ratings = accepted_values(SEED, "rating_hasil_kerja")
+    if accepted_values(SEED, "rating_perilaku") != ratings:
+        raise ValueError(f"{SEED}: rating_hasil_kerja and rating_perilaku accept other values")
+    matrix: dict[tuple[str, str], str] = {}
+    for row in read_seed(SEED):
+        cell = (row["rating_hasil_kerja"], row["rating_perilaku"])
+        if cell in matrix or not set(cell) <= set(ratings) or row["predikat"] not in order:
+            raise ValueError(f"{SEED}: unexpected or repeated row {row}")
+        matrix[cell] = row["predikat"]
+    if len(matrix) != len(ratings) ** 2 or set(matrix.values()) != set(order):
+        raise ValueError(f"{SEED}: every rating pair needs a row and every predikat a pair")
+    organisation = accepted_values(CURVE_SEED, "predikat_organisasi")
+    return PredikatRules(order, ratings, matrix, organisation)
+
+
+_RULES = seed_rules()
+ORDER: tuple[str, ...] = _RULES.order
+SCORE: dict[str, int] = {p: len(ORDER) - i for i, p in enumerate(ORDER)}
+TOP_BAND: tuple[str, ...] = ORDER[:1]
+BOTTOM_BAND: tuple[str, ...] = ORDER[2:]
+RATINGS: tuple[str, ...] = _RULES.ratings
+RATING_SCORE: dict[str, int] = {r: len(RATINGS) - i for i, r in reversed(list(enumerate(RATINGS)))}
+MATRIX: dict[tuple[str, str], str] = _RULES.matrix
+ORGANISATION_PREDIKATS: tuple[str, ...] = _RULES.organisation
