@@ -1,5 +1,6 @@
-"""The export formats (DESIGN §2): the columns each source's files carry, in their order.
-The generator writes them and the readers expect them, so both import them from here."""
+"""The export formats (README, "Your own exports"): the columns each source's files carry,
+in their order. The generator writes them and ingestion expects them, so both import them
+from here."""
 
 from __future__ import annotations
 

@@ -16,16 +16,17 @@ from statsmodels.tools.numdiff import approx_fprime, approx_hess
 from pipelines.analysis import conditional, findings
 from pipelines.analysis.conditional import (
     GOLONGAN_ORDER,
-    _OrderedLogit,
     conditional_rating,
     design,
     prepare,
 )
 from pipelines.analysis.fairness import PREDIKAT_ORDER
+from pipelines.analysis.ordered_logit import OrderedLogit as _OrderedLogit
 
 RATINGS = ["DI BAWAH EKSPEKTASI", "SESUAI EKSPEKTASI", "DI ATAS EKSPEKTASI"]
 PREDIKAT_WORST_FIRST = list(reversed(PREDIKAT_ORDER))
-# DESIGN.md 1.1: predikat[hasil][perilaku], index 0 = DI BAWAH .. 2 = DI ATAS
+# PermenPANRB 6/2022 (docs/domain.md, Rating matrix): predikat[hasil][perilaku],
+# index 0 = DI BAWAH .. 2 = DI ATAS
 MATRIX = [
     ["Sangat Kurang", "Butuh Perbaikan", "Butuh Perbaikan"],
     ["Kurang/Misconduct", "Baik", "Baik"],

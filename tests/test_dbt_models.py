@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import blocked
+from pipelines.ingest import blocked
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
@@ -222,6 +222,10 @@ def run_dbt(args: list[str], warehouse: Path):
     )
 
 
+# Unit tests (dbt `unit_tests:` in models/*/_unit_tests.yml) the fixture build ran: name -> status.
+UNIT_TEST_RESULTS: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
@@ -236,6 +240,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         if str(r.status) not in ("success", "pass")
     ]
     assert result.success, f"dbt build failed: {result.exception} {failures}"
+    UNIT_TEST_RESULTS.update(
+        {
+            r.node.name: str(r.status)
+            for r in (result.result or [])
+            if r.node.unique_id.startswith("unit_test.")
+        }
+    )
     print(f"dbt build on the fixture took {elapsed:.1f} s")
     yield path
     if previous is None:
@@ -279,7 +290,7 @@ def year_row(path: Path, kode_opd: str, tahun: int) -> dict:
 # --- reference seeds -------------------------------------------------------------------------
 
 A, S, B = "DI ATAS EKSPEKTASI", "SESUAI EKSPEKTASI", "DI BAWAH EKSPEKTASI"
-MATRIX = {  # DESIGN §1.1, (hasil kerja, perilaku) -> predikat
+MATRIX = {  # PermenPANRB 6/2022, docs/domain.md#rating-matrix: (hasil kerja, perilaku) -> predikat
     (A, B): "Kurang/Misconduct",
     (A, S): "Baik",
     (A, A): "Sangat Baik",
@@ -333,6 +344,78 @@ def test_reference_seeds_shapes(warehouse: Path) -> None:
     }
     elements = query(warehouse, "select unsur, element_name from reference.skm_elements")
     assert len(elements) == 9 and {"u8", "u9"} <= {e["unsur"] for e in elements}
+
+
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
+
+
+def test_periods_seed_maps_each_period_to_its_quarter(warehouse: Path) -> None:
+    """seeds/periods.csv (docs/domain.md#quarters): TW q is quarter q and ends in month 3q,
+    BULAN m is in quarter (m - 1) // 3 + 1 and ends in month m, TAHUNAN has no quarter."""
+    rows = query(
+        warehouse,
+        "select periode, triwulan, kind, end_month from reference.periods order by sort_order",
+    )
+    expected = {f"TW {r}": (q, "quarterly", 3 * q) for r, q in ROMAN.items()}
+    expected |= {f"BULAN {m}": ((m - 1) // 3 + 1, "monthly", m) for m in range(1, 13)}
+    expected["TAHUNAN"] = (None, "annual", 12)
+    assert {r["periode"]: (r["triwulan"], r["kind"], r["end_month"]) for r in rows} == expected
+    # sort_order follows the period ends; the annual period closes the year
+    assert [r["end_month"] for r in rows] == sorted(r["end_month"] for r in rows)
+    assert rows[-1]["periode"] == "TAHUNAN"
+
+
+def test_unit_test_periods_rows_are_the_seed() -> None:
+    """The period unit tests give the periods seed inline (a seed's empty cell cannot be read
+    into a unit test as NULL): the copy must stay the seed."""
+    import yaml
+
+    spec = yaml.safe_load((DBT_DIR / "models" / "intermediate" / "_unit_tests.yml").read_text())
+    with (DBT_DIR / "seeds" / "periods.csv").open(newline="", encoding="utf-8") as handle:
+        seed = [
+            {k: (int(v) if v.isdigit() else (v or None)) for k, v in row.items()}
+            for row in csv.DictReader(handle)
+        ]
+    copies = [
+        given["rows"]
+        for test in spec["unit_tests"]
+        for given in test["given"]
+        if given["input"] == "ref('periods')"
+    ]
+    assert len(copies) == 2
+    for rows in copies:
+        assert rows == seed
+
+
+def test_agency_period_assessment_carries_the_quarter(warehouse: Path) -> None:
+    rows = query(
+        warehouse,
+        "select distinct periode, triwulan, period_kind"
+        " from intermediate.int_agency_period_assessment order by all",
+    )
+    assert [tuple(r.values()) for r in rows] == [
+        ("TAHUNAN", None, "annual"),
+        ("TW I", 1, "quarterly"),
+        ("TW II", 2, "quarterly"),
+    ]
+
+
+DOMAIN_UNIT_TESTS = {
+    "skm_index_pools_respondents_and_grades_the_index",
+    "skm_index_of_a_year_pools_its_quarters",
+    "predikat_follows_the_rating_matrix",
+    "period_maps_to_quarter_and_end_date",
+    "distribution_curve_rules_judged_on_annual_shares",
+    "survey_date_gives_year_and_quarter",
+    "survey_rebuild_takes_its_window_minus_blocked_quarters",
+}
+
+
+def test_domain_unit_tests_ran_in_the_build(warehouse: Path) -> None:
+    """`dbt build` runs the unit tests of the domain rules (docs/domain.md) before their
+    models; a failing one would skip its model and fail the build."""
+    ran = dict(UNIT_TEST_RESULTS)
+    assert ran == dict.fromkeys(DOMAIN_UNIT_TESTS, "pass")
 
 
 # --- distribution-curve rules at their boundaries ---------------------------------------------

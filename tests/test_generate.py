@@ -21,7 +21,7 @@ import pytest
 from pipelines.generate import generate_dataset
 
 RATINGS = {"DI ATAS EKSPEKTASI": 0, "SESUAI EKSPEKTASI": 1, "DI BAWAH EKSPEKTASI": 2}
-MATRIX = {  # (hasil, perilaku) -> predikat, DESIGN §1.1
+MATRIX = {  # (hasil, perilaku) -> predikat, PermenPANRB 6/2022 (docs/domain.md, Rating matrix)
     (0, 2): "Kurang/Misconduct", (0, 1): "Baik", (0, 0): "Sangat Baik",
     (1, 2): "Kurang/Misconduct", (1, 1): "Baik", (1, 0): "Baik",
     (2, 2): "Sangat Kurang", (2, 1): "Butuh Perbaikan", (2, 0): "Butuh Perbaikan",

@@ -22,7 +22,7 @@ from pipelines.ingest.formats import read_export
 from pipelines.rules.nip import nip_reason
 from pipelines.rules.pseudonym import load_key, pseudonymise
 
-MATRIX = {  # (hasil, perilaku) -> predikat, DESIGN §1.1
+MATRIX = {  # (hasil, perilaku) -> predikat, PermenPANRB 6/2022 (docs/domain.md, Rating matrix)
     ("DI ATAS EKSPEKTASI", "DI BAWAH EKSPEKTASI"): "Kurang/Misconduct",
     ("DI ATAS EKSPEKTASI", "SESUAI EKSPEKTASI"): "Baik",
     ("DI ATAS EKSPEKTASI", "DI ATAS EKSPEKTASI"): "Sangat Baik",

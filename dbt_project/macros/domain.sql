@@ -1,11 +1,13 @@
-{#- Domain formulas shared by several models, kept in one place. -#}
+{#- Domain formulas shared by several models, kept in one place. The rules, their regulations
+    and worked examples: docs/domain.md. -#}
 
 {#- Tolerance for comparing a share (count / n) with a bound from the curve seed: shares are
     exact ratios, the tolerance only absorbs binary rounding, so 70% passes `<= 0.7` and
     70.1% does not. -#}
 {% macro curve_epsilon() %}1e-9{% endmacro %}
 
-{#- Whether an observed share satisfies `operator bound` (NULL share -> NULL). -#}
+{#- Whether an observed share satisfies `operator bound` (NULL share -> NULL);
+    docs/domain.md#distribution-curve. -#}
 {% macro curve_rule_passed(share, operator, bound) -%}
 case {{ operator }}
     when '>'  then {{ share }} >  {{ bound }} + {{ curve_epsilon() }}
@@ -17,7 +19,8 @@ end
 
 {#- Published SKM index (25..100) from the nine NRR expressions, PermenPANRB 14/2017:
     IKM = sum(NRR_i * 1/9), index = IKM * 25, rounded to two decimals. The weight is exactly
-    1/9 (the sum divided by 9): a rounded weight such as 0.111 understates every index. -#}
+    1/9 (the sum divided by 9): a rounded weight such as 0.111 understates every index.
+    docs/domain.md#skm-index. -#}
 {% macro skm_index(nrr_prefix) -%}
 round((
     {%- for i in range(1, 10) %}{{ nrr_prefix }}u{{ i }}{% if not loop.last %} + {% endif %}{% endfor -%}
@@ -29,7 +32,8 @@ round((
     margin d = 0.05, rounded to the nearest integer (half up): the rounding that reproduces
     every entry of their Table 1 (N = 30,000: s = 379.26 -> 379; N = 40,000: 380.46 -> 380).
     Rounding up gives 380 and 381 there and misses 45 of the table's 90 entries; rounding
-    down misses 45 others. tests/test_krejcie_morgan.py checks every entry. -#}
+    down misses 45 others. tests/test_krejcie_morgan.py checks every entry.
+    docs/domain.md#skm-sample-size. -#}
 {% macro krejcie_morgan(population) -%}
 cast(floor(
     3.841 * {{ population }} * 0.25
@@ -53,7 +57,8 @@ end
 (cast({{ numerator }} as double) / nullif({{ denominator }}, 0))
 {%- endmacro %}
 
-{#- Achievement of an indicator row: realisasi over target (target is never 0 in staging). -#}
+{#- Achievement (capaian) of an indicator row: realisasi over target (target is never 0 in
+    staging); docs/domain.md#capaian. -#}
 {% macro achievement(realisasi, target) -%}
 {{ realisasi }} / {{ target }}
 {%- endmacro %}

@@ -1,5 +1,6 @@
-{#- Quarter partitions (see pipelines/partitions.py): a Dagster run passes the window of
-    quarters it rebuilds as vars quarter_start / quarter_end (end exclusive). -#}
+{#- Quarter partitions (see pipelines/partitions.py, docs/domain.md#quarters): a Dagster run
+    passes the window of quarters it rebuilds as vars quarter_start / quarter_end (end
+    exclusive). -#}
 
 {% macro in_quarter_window(column='quarter') -%}
     {{ column }} >= cast('{{ var("quarter_start") }}' as date)

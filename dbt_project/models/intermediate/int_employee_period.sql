@@ -2,7 +2,9 @@
 -- row; when they disagree (see audit_employee_field_conflicts) the value on the first row of
 -- the winning file is used, so the choice is deterministic. Achievement and gap come from
 -- the same macros as int_indicator_achievement, not from a join with it (two 25M-row tables
--- at 1M employees).
+-- at 1M employees). predikat_expected applies the rating matrix (predikat_matrix seed,
+-- docs/domain.md#rating-matrix); triwulan, period_kind and period_end_date come from the periods
+-- seed (docs/domain.md#quarters).
 with rows as (
     select
         *,

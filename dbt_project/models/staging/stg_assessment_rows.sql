@@ -30,7 +30,7 @@ ranked as (
 select
     employee_key,
     is_pppk,
-    -- NIP layout (Perka BKN 22/2007; PPPK uses the same positions for these fields):
+    -- NIP layout (Perka BKN 22/2007, docs/domain.md#nip; PPPK uses the same positions):
     -- birth date YYYYMMDD, appointment year YYYY, ..., gender digit at position 15.
     cast(strptime(substr(nip, 1, 8), '%Y%m%d') as date) as birth_date,
     cast(substr(nip, 1, 4) as integer) as birth_year,
