@@ -92,3 +92,39 @@ def test_extracts_say_which_quarters_were_left_out(tmp_path: Path) -> None:
     assert rows.select("source", "n_rows_read", "reason").rows() == [
         ("training", 1, "every row quarantined (1 of 1)")
     ]
+
+
+def test_changes_beside_a_hidden_figure_do_not_give_it_back(tmp_path: Path) -> None:
+    """A's 2024 Q1 has 2 assessed people and 2 respondents: hidden. Its own change
+    (2 - 0 assessed, 50.00 - 40.00 IKM) and Q2's change (87.63 - 50.00) would each give the
+    hidden figures back by subtraction, so both are hidden; Q3's change (vs visible Q2)
+    stays, and so does every change of B, whose groups are all large enough."""
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.mart_agency_quarter as select * from (values "
+            "('A', 2023, 4, 0, null, 6, 40.0::double, null::double), "
+            "('A', 2024, 1, 2, 2, 2, 50.0, 10.0), "
+            "('A', 2024, 2, 9, 7, 8, 87.63, 37.63), "
+            "('A', 2024, 3, 10, 1, 9, 90.0, 2.37), "
+            "('B', 2024, 1, 6, null, 6, 70.0, null), "
+            "('B', 2024, 2, 7, 1, 7, 75.0, 5.0)) "
+            "t(kode_opd, tahun, triwulan, n_assessed, n_assessed_change, n_responden, ikm, "
+            "ikm_change)"
+        )
+    target = tmp_path / "planners.duckdb"
+    publish_extract(build, target, ["marts"], min_group_size=5)
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute(
+            "select kode_opd, tahun, triwulan, n_assessed, n_assessed_change, ikm, ikm_change "
+            "from marts.mart_agency_quarter order by all"
+        ).fetchall()
+    assert rows == [
+        ("A", 2023, 4, 0, None, 40.0, None),  # nobody assessed is no small group
+        ("A", 2024, 1, None, None, None, None),
+        ("A", 2024, 2, 9, None, 87.63, None),
+        ("A", 2024, 3, 10, 1, 90.0, 2.37),
+        ("B", 2024, 1, 6, None, 70.0, None),
+        ("B", 2024, 2, 7, 1, 75.0, 5.0),
+    ]

@@ -152,8 +152,32 @@ def suppress_small_groups(
                 f'SELECT count(*) FROM marts."{table}" WHERE {where}', [min_group_size]
             ).fetchone()[0]
             con.execute(f'UPDATE marts."{table}" SET {assignments} WHERE {where}', [min_group_size])
+        _hide_changes(con, table, columns)
     _hide_trend_values(con)
     return suppressed
+
+
+def _hide_changes(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    """``<m>_change`` is <m> minus <m> of the previous period: beside a hidden <m> it gives
+    the hidden value back by subtraction, in its own row (from the previous value) and in
+    the next period's row (from the next value). Both are hidden; where <m> is NULL for want
+    of data the change was NULL already, so nothing published is lost."""
+
+    def period(alias: str) -> str:
+        return (
+            f"{alias}.tahun * 4 + {alias}.triwulan" if "triwulan" in columns else f"{alias}.tahun"
+        )
+
+    for change in (c for c in columns if c.endswith("_change")):
+        measure = change.removesuffix("_change")
+        if measure not in columns:
+            continue
+        con.execute(f'UPDATE marts."{table}" SET "{change}" = NULL WHERE "{measure}" IS NULL')
+        con.execute(
+            f"""UPDATE marts."{table}" t SET "{change}" = NULL FROM marts."{table}" p
+            WHERE p.kode_opd = t.kode_opd AND {period("p")} + 1 = {period("t")}
+              AND p."{measure}" IS NULL"""
+        )
 
 
 def _hide_trend_values(con: duckdb.DuckDBPyConnection) -> None:
