@@ -193,10 +193,10 @@ def test_fairness_names_broken_curve_rules_and_hides_small_groups(reports: Repor
             for label in (t.get("y") or [])
             if isinstance(label, str)
         }
-        from pipelines.reports.fairness import _group_label
+        from pipelines.reports.fairness_text import group_label
 
         for dimension, value in suppressed.iter_rows():
-            assert not [lbl for lbl in labels if lbl.startswith(_group_label(dimension, value))]
+            assert not [lbl for lbl in labels if lbl.startswith(group_label(dimension, value))]
 
 
 def test_key_charts_exported_as_png(reports: Reports) -> None:

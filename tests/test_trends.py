@@ -314,12 +314,12 @@ def test_assets_write_validated_tables(pipeline_run, tmp_path: Path) -> None:
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
-    from pipelines.analysis import trend_assets
+    from pipelines.analysis import assets
 
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(pipeline_run.settings.warehouse, copy)
     result = dg.materialize(
-        [*trend_assets.assets, *trend_assets.asset_checks],
+        [assets.trend_series, assets.trend_tests, assets.every_agency_has_trend_tests],
         resources={"duckdb": DuckDBResource(database=str(copy))},
     )
     assert result.success

@@ -23,6 +23,7 @@ import pymannkendall as mk
 from statsmodels.stats.multitest import multipletests
 
 from pipelines.analysis import findings
+from pipelines.rules import skm
 
 AGENCY = "agency"
 SERVICE_UNIT = "service_unit"
@@ -119,8 +120,9 @@ def agency_series(mart_quarter: pl.DataFrame, mart_year: pl.DataFrame) -> pl.Dat
 
 
 def unit_index(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """SKM per group of `keys` from answer sums (DESIGN §1.3): NRR_i = score_sum_i /
-    n_answered_i over everyone who answered element i; IKM = mean of the 9 NRR x 25.
+    """SKM per group of `keys` from answer sums: NRR_i = score_sum_i / n_answered_i over
+    everyone who answered element i; IKM = mean of the 9 NRR x 25 (skm.skm_index; see
+    docs/domain.md, 'SKM index').
 
     Summing before dividing makes the year figure respondent-weighted, like the marts.
     An element nobody answered has no NRR, and then the unit has no IKM for that period."""
@@ -136,7 +138,7 @@ def unit_index(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     ]
     return (
         sums.with_columns(nrr)
-        .with_columns((pl.sum_horizontal(NRR, ignore_nulls=False) / len(NRR) * 25).alias("ikm"))
+        .with_columns(skm.skm_index().alias("ikm"))
         .select(*keys, "ikm", *NRR)
         .sort(keys)
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines import blocked
+from pipelines.ingest import blocked
 from pipelines.partitions import label as quarter_label
-from pipelines.reports.figures import fmt_percent
+from pipelines.reports.labels import fmt_percent
 
 SOURCE_NAMES = {
     "assessments": "penilaian kinerja (assessments)",

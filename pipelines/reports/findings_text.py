@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.reports import figures as fx
+from pipelines.reports.labels import dimension_label, fmt_number, fmt_percent, short_key
 
 FAMILY_LABELS = {
     "group_disparity": "Kesenjangan antar-kelompok",
@@ -53,11 +53,11 @@ SUMMARY_FAMILIES = [f for f in FAIRNESS_FAMILIES if f != "distribution_curve"]
 def _where(r: dict) -> str:
     parts = [str(r["tahun"]) if r["tahun"] is not None else "", r["kode_opd"] or "semua OPD"]
     if r["dimension"]:
-        parts.append(f"{fx.dimension_label(r['dimension'])}")
+        parts.append(f"{dimension_label(r['dimension'])}")
     if r["subject"]:
         subject = r["subject"]
         if r["family"] == "rater":
-            subject = fx.short_key(subject)
+            subject = short_key(subject)
         parts.append(subject.replace(" x ", " × "))
     if r["reference"]:
         reference = r["reference"].replace(" x ", " × ")
@@ -113,9 +113,9 @@ def findings_table(found: pl.DataFrame, verdicts: tuple[str, ...] = ("finding",)
         return '<p class="muted">Tidak ada baris.</p>'
     body = []
     for r in rows.iter_rows(named=True):
-        effect = fx.fmt_number(r["effect"], 2)
+        effect = fmt_number(r["effect"], 2)
         if r["effect_ci_low"] is not None:
-            low, high = (fx.fmt_number(r[c], 2) for c in ("effect_ci_low", "effect_ci_high"))
+            low, high = (fmt_number(r[c], 2) for c in ("effect_ci_low", "effect_ci_high"))
             effect += f" [{low}; {high}]"
         body.append(
             f"<tr><td>{html.escape(FAMILY_LABELS.get(r['family'], r['family']))}</td>"
@@ -124,8 +124,8 @@ def findings_table(found: pl.DataFrame, verdicts: tuple[str, ...] = ("finding",)
             f" / {r['n_reference'] if r['n_reference'] is not None else '-'}</td>"
             f"<td>{html.escape(r['effect_measure'] or '-')}</td>"
             f"<td class='num'>{effect}</td>"
-            f"<td class='num'>{fx.fmt_number(r['p_value'], 4)}</td>"
-            f"<td class='num'>{fx.fmt_number(r['p_adjusted'], 4)}</td>"
+            f"<td class='num'>{fmt_number(r['p_value'], 4)}</td>"
+            f"<td class='num'>{fmt_number(r['p_adjusted'], 4)}</td>"
             f"<td>{html.escape(VERDICT_LABELS[r['verdict']])}</td>"
             f"<td>{html.escape(r['reason'] or '')}</td></tr>"
         )
@@ -158,9 +158,9 @@ def calibration_table(calibration: dict) -> str:
         else:
             rate = (
                 f"<td class='num'>{r['units_with_false_finding']} / {r['units']}</td>"
-                f"<td class='num'>{fx.fmt_percent(r['rate'])} ({fx.fmt_percent(r['rate_ci_low'])}"
-                f" – {fx.fmt_percent(r['rate_ci_high'])})</td>"
-                f"<td class='num'>{fx.fmt_percent(r['rate_any_year'])}</td>"
+                f"<td class='num'>{fmt_percent(r['rate'])} ({fmt_percent(r['rate_ci_low'])}"
+                f" – {fmt_percent(r['rate_ci_high'])})</td>"
+                f"<td class='num'>{fmt_percent(r['rate_any_year'])}</td>"
             )
         body.append(
             f"<tr><td>{html.escape(FAMILY_LABELS.get(r['family'], r['family']))}</td>"

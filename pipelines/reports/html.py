@@ -17,6 +17,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
+from pipelines.reports.png import export_pngs
+
 TEMPLATES = Path(__file__).parent / "templates"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "locale": "id"}
 
@@ -46,6 +48,22 @@ class Picker:
     options: list[tuple[str, str]]  # (value, shown text)
 
 
+@dataclass
+class Page:
+    """Everything one report page shows, top to bottom."""
+
+    title: str
+    subtitle: str
+    summary: list[str]  # the findings in sentences, above every chart
+    pickers: list[Picker]
+    sections: list[Section]
+    banner: list[str] = field(default_factory=list)  # heading, items: banner.blocked_banner
+
+    @property
+    def charts(self) -> list[Chart]:
+        return [c for s in self.sections for c in s.charts]
+
+
 @dataclass(frozen=True)
 class ReportInfo:
     path: Path
@@ -61,16 +79,8 @@ def figure_json(figure: go.Figure) -> str:
     return text.replace("</", "<\\/")
 
 
-def render_page(
-    *,
-    title: str,
-    subtitle: str,
-    summary: list[str],
-    pickers: list[Picker],
-    sections: list[Section],
-    banner: list[str] | None = None,
-) -> str:
-    """The page; ``banner`` (heading, then items: see banner.blocked_banner) tops it."""
+def render_page(page: Page) -> str:
+    """The page as one self-contained HTML document; the banner, if any, tops it."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -79,19 +89,19 @@ def render_page(
     )
     numbered: list[tuple[Section, list[tuple[str, str, str]]]] = []
     counter = 0
-    for section in sections:
+    for section in page.sections:
         charts = []
         for chart in section.charts:
             counter += 1
             charts.append((f"chart-{counter}", figure_json(chart.figure), chart.caption))
         numbered.append((section, charts))
     return env.get_template("report.html.j2").render(
-        title=title,
-        subtitle=subtitle,
-        summary=summary,
-        pickers=pickers,
+        title=page.title,
+        subtitle=page.subtitle,
+        summary=page.summary,
+        pickers=page.pickers,
         sections=numbered,
-        banner=banner or [],
+        banner=page.banner,
         plotlyjs=get_plotlyjs(),
         config=json.dumps(PLOT_CONFIG),
     )
@@ -103,3 +113,13 @@ def write_report(path: Path, page: str) -> None:
     partial = path.with_suffix(".html.partial")
     partial.write_text(page, encoding="utf-8")
     partial.replace(path)
+
+
+def publish_page(page: Page, out_path: Path, png_dir: Path | None, png_prefix: str) -> ReportInfo:
+    """Write the page, then PNG copies of its key charts (those with a key) when png_dir is
+    given: `<png_dir>/<png_prefix>_<key>.png`. The HTML is complete even if no PNG is."""
+    write_report(out_path, render_page(page))
+    charts = page.charts
+    keyed = [c for c in charts if c.key]
+    pngs = export_pngs(keyed, png_dir, prefix=png_prefix) if png_dir else []
+    return ReportInfo(out_path, len(charts), pngs, page.summary)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.reports.html import Chart
+if TYPE_CHECKING:  # html imports this module to export a page's key charts
+    from pipelines.reports.html import Chart
 
 log = logging.getLogger(__name__)
 CHROME_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")

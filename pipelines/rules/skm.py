@@ -1,9 +1,15 @@
-"""SKM elements (PermenPANRB 14/2017) as the dbt seed ``skm_elements.csv`` defines them.
+"""SKM (PermenPANRB 14/2017) rules for Python, read from the dbt seeds dbt loads too.
 
-Ingestion renames an export's answer columns to the canonical elements u1..u9, so the seed is
-read here: dbt loads the same file into ``reference.skm_elements``. Exports either name the
-elements in their header (matched by element name or synonym, in any order) or number them
-u1..u9, in which case the seed's ``element_order`` says which column holds which element.
+Elements, as ``skm_elements.csv`` defines them: ingestion renames an export's answer columns
+to the canonical elements u1..u9, so the seed is read here: dbt loads the same file into
+``reference.skm_elements``. Exports either name the elements in their header (matched by
+element name or synonym, in any order) or number them u1..u9, in which case the seed's
+``element_order`` says which column holds which element.
+
+The index and its grades: ``skm_index`` is the Python twin of dbt's ``skm_index`` macro
+(dbt_project/macros/domain.sql), and the grade bands come from ``ikm_grades.csv``, the seed
+the marts grade with, so a chart's bands never disagree with the marts' ``ikm_grade``. See
+docs/domain.md, 'SKM index'.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
-from pipelines.readers import canonical_header
+from pipelines.rules.headers import canonical_header
 from pipelines.settings import DBT_PROJECT_DIR
 
 SEED = DBT_PROJECT_DIR / "seeds" / "skm_elements.csv"
+GRADES_SEED = DBT_PROJECT_DIR / "seeds" / "ikm_grades.csv"
+# Element averages (NRR) as the marts and int_survey_unit_quarter name them.
+NRR_COLUMNS = [f"nrr_{u}" for u in SKM_ELEMENTS]
 SYNONYM_SEPARATOR = "|"
 # Punctuation inside element names ("Biaya/Tarif"): exports space it in every way.
 _PUNCTUATION = re.compile(r"\s*([,/&-])\s*")
@@ -41,7 +50,7 @@ class Element:
 
 
 def header_spellings(name: str) -> list[str]:
-    """Canonical headers (readers.canonical_header) a name may arrive as: any case and
+    """Canonical headers (headers.canonical_header) a name may arrive as: any case and
     whitespace, and punctuation written tight, followed by a space or spaced both sides."""
     forms = [name, *(_PUNCTUATION.sub(r, name) for r in (r"\1", r"\1 ", r" \1 "))]
     return list(dict.fromkeys(canonical_header(form) for form in forms))
@@ -134,3 +143,57 @@ def _warn_unnamed_elements(
                 ", ".join(absent),
                 SEED.relative_to(DBT_PROJECT_DIR.parent),
             )
+
+
+def skm_index() -> pl.Expr:
+    """The SKM index (IKM, 25..100) from the columns nrr_u1..nrr_u9: the mean of the nine
+    element averages (NRR) times 25, PermenPANRB 14/2017 (docs/domain.md, 'SKM index').
+    Unrounded: dbt's ``skm_index`` macro rounds the published mart figure to two decimals;
+    analysis and charts keep full precision. An element without an NRR (nobody answered it)
+    leaves the index missing, as in dbt: the regulation's index needs all nine elements."""
+    return pl.sum_horizontal(NRR_COLUMNS, ignore_nulls=False) / len(NRR_COLUMNS) * 25
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One IKM quality grade (mutu pelayanan): its letter, name and index interval."""
+
+    grade: str
+    label: str
+    min_index: float
+    max_index: float
+
+
+def read_grades(path: Path = GRADES_SEED) -> tuple[Grade, ...]:
+    """The seed's grades, best first; ValueError when an interval is inverted or two
+    overlap (an index would then have two grades)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    grades = sorted(
+        (
+            Grade(
+                row["grade"].strip(),
+                row["label"].strip(),
+                float(row["min_index"]),
+                float(row["max_index"]),
+            )
+            for row in rows
+        ),
+        key=lambda g: g.min_index,
+        reverse=True,
+    )
+    if not grades:
+        raise ValueError(f"{path}: no grades")
+    for grade in grades:
+        if grade.min_index > grade.max_index:
+            raise ValueError(f"{path}: grade {grade.grade} has min_index above max_index")
+    for better, worse in zip(grades, grades[1:], strict=False):
+        if worse.max_index >= better.min_index:
+            raise ValueError(f"{path}: grades {better.grade} and {worse.grade} overlap")
+    return tuple(grades)
+
+
+@cache
+def seed_grades() -> tuple[Grade, ...]:
+    """The grades of the project's seed, read once per process."""
+    return read_grades()
