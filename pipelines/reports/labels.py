@@ -7,18 +7,15 @@ never name one thing two ways.
 from __future__ import annotations
 
 import math
+import re
 
+from pipelines.rules import predikat
 from pipelines.rules.skm import NRR_COLUMNS
 
-PREDIKAT_ORDER = ["Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"]
-# Each predikat's share column in the agency marts.
-PREDIKAT_SHARE_COLUMNS = {
-    "Sangat Baik": "share_sangat_baik",
-    "Baik": "share_baik",
-    "Butuh Perbaikan": "share_butuh_perbaikan",
-    "Kurang/Misconduct": "share_kurang_misconduct",
-    "Sangat Kurang": "share_sangat_kurang",
-}
+PREDIKAT_ORDER = list(predikat.ORDER)
+# Each predikat's share column in the agency marts ('Kurang/Misconduct' ->
+# share_kurang_misconduct), as dbt's agency_measures macro names them.
+PREDIKAT_SHARE_COLUMNS = {p: "share_" + re.sub(r"[^a-z]+", "_", p.lower()) for p in PREDIKAT_ORDER}
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 DIMENSION_LABELS = {
     "gender": "Jenis kelamin",

@@ -3,7 +3,7 @@
 with low_rated as (
     select employee_key, tahun, periode, period_end_date, predikat
     from {{ ref('int_employee_period') }}
-    where predikat in ('Butuh Perbaikan', 'Kurang/Misconduct', 'Sangat Kurang')
+    where predikat in (select predikat from {{ ref('predikat') }} where band = 'bottom')
 ),
 
 untrained as (
