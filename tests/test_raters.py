@@ -21,8 +21,9 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from pipelines.analysis import findings, raters
-from pipelines.analysis.fairness import PREDIKAT_SCORE, welch_from_moments
+from pipelines.analysis.fairness import PREDIKAT_SCORE
 from pipelines.analysis.fairness_schemas import rater_effects_schema
+from pipelines.analysis.inference import welch_from_moments
 from pipelines.generate.scenarios import build_scenario
 
 PREDIKAT_OF = {score: name for name, score in PREDIKAT_SCORE.items()}

@@ -26,7 +26,7 @@ central moment w_i^3 p_i (1 - p_i) (1 - 2 p_i), independent across employees. An
 who met all or none of them (p_i in {0, 1}) has d_i = 0 and cannot move. With T = sum(d_i),
 V and K3 the sums of the variances and third moments: z = T / sqrt(V), and p = 2 min(F(z),
 1 - F(z)) with F the Pearson type III law of mean 0, sd 1 and skewness K3 / V^1.5 (as
-raters.permutation_test_from_sums), floored at the smallest p attainable on the observed
+inference.permutation_test_from_sums), floored at the smallest p attainable on the observed
 side: 2 prod(p_i) above 0 (every mover's draw met), 2 prod(1 - p_i) below. The interval
 inverts the same law: [(T - q_hi sqrt(V)) / n, (T - q_lo sqrt(V)) / n], q the law's 2.5%
 and 97.5% points, clipped to [-1, 1] (the range of d), so it excludes 0 exactly when p <

@@ -27,17 +27,26 @@ Small cells: a group with n < min_group_size is published with every figure NULL
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy import stats
-from statsmodels.stats.contingency_tables import StratifiedTable
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint
 
+from pipelines.analysis.inference import (
+    ALPHA,
+    DIFFERENCE_TEST_SCHEMA,
+    cmh_odds_ratio,
+    newcombe_difference,
+    risk_ratio,
+    two_by_two_p,
+    wilson_interval,
+    with_bh,
+)
+
+# Re-exported from its former home here: callers check the tables' p_adjusted with it.
+from pipelines.analysis.inference import benjamini_hochberg as benjamini_hochberg
 from pipelines.rules import periods, predikat
 
 ANNUAL_PERIOD = periods.ANNUAL
@@ -67,124 +76,6 @@ DEFAULT_CMH_STRATA: dict[str, str] = {
     "gender x golongan": "kode_opd",
     "gender x jenis_jabatan": "golongan",
 }
-ALPHA = 0.05
-
-
-# ---------------------------------------------------------------- statistics
-
-
-def wilson_interval(count: int, nobs: int, alpha: float = ALPHA) -> tuple[float, float]:
-    """Wilson score interval of a proportion (good coverage for small n and rates near 0/1)."""
-    low, high = proportion_confint(count, nobs, alpha=alpha, method="wilson")
-    return float(low), float(high)
-
-
-def risk_ratio(
-    a: int, n1: int, c: int, n0: int, alpha: float = ALPHA
-) -> tuple[float | None, float | None, float | None]:
-    """(a/n1) / (c/n0) with the log-normal (Katz) interval; interval NULL when a or c is 0."""
-    if n1 == 0 or n0 == 0 or c == 0:
-        return None, None, None
-    ratio = (a / n1) / (c / n0)
-    if a == 0:
-        return ratio, None, None
-    se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
-    z = stats.norm.ppf(1 - alpha / 2)
-    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se)
-
-
-def newcombe_difference(
-    a: int, n1: int, c: int, n0: int, alpha: float = ALPHA
-) -> tuple[float, float, float]:
-    """p1 - p0 with Newcombe's hybrid score interval (method 10), built from Wilson limits."""
-    p1, p0 = a / n1, c / n0
-    l1, u1 = wilson_interval(a, n1, alpha)
-    l0, u0 = wilson_interval(c, n0, alpha)
-    diff = p1 - p0
-    low = diff - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
-    high = diff + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
-    return diff, low, high
-
-
-def two_by_two_p(a: int, n1: int, c: int, n0: int) -> float:
-    """Two-sided p of group vs reference on a 2x2 table: Fisher's exact test when any
-    expected count is below 5 (the chi-square approximation is poor there), else Pearson
-    chi-square without continuity correction."""
-    table = np.array([[a, n1 - a], [c, n0 - c]])
-    total = table.sum()
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / total
-    if (expected < 5).any():
-        return float(stats.fisher_exact(table).pvalue)
-    return float(stats.chi2_contingency(table, correction=False).pvalue)
-
-
-def cmh_odds_ratio(tables: Sequence[np.ndarray]) -> tuple[float | None, float | None]:
-    """Mantel-Haenszel pooled odds ratio and CMH test p over 2x2 strata tables
-    [[group yes, group no], [reference yes, reference no]].
-
-    Strata lacking the group or the reference carry no within-stratum information and are
-    dropped; (None, None) when nothing informative is left or the estimate is undefined.
-    """
-    kept = [t for t in tables if t[0].sum() > 0 and t[1].sum() > 0]
-    if not kept:
-        return None, None
-    stratified = StratifiedTable(np.dstack(kept).astype(float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        odds = float(stratified.oddsratio_pooled)
-        p = float(stratified.test_null_odds(correction=False).pvalue)
-    return (odds if math.isfinite(odds) else None), (p if math.isfinite(p) else None)
-
-
-def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
-    """BH-adjusted p-values; None stays None and is not counted as a test."""
-    present = [i for i, p in enumerate(p_values) if p is not None]
-    adjusted: list[float | None] = [None] * len(p_values)
-    if present:
-        _, corrected, _, _ = multipletests([p_values[i] for i in present], method="fdr_bh")
-        for i, value in zip(present, corrected, strict=True):
-            adjusted[i] = float(value)
-    return adjusted
-
-
-def welch(
-    sample: np.ndarray, reference: np.ndarray, alpha: float = ALPHA
-) -> tuple[float | None, float | None, float | None]:
-    """Welch's t-test of mean(sample) - mean(reference): (p, ci_low, ci_high); None where
-    undefined (fewer than two values in a sample, or no variance in either)."""
-    if len(sample) < 2 or len(reference) < 2:
-        return None, None, None
-    with warnings.catch_warnings():  # identical values in a sample: handled below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = stats.ttest_ind(sample, reference, equal_var=False)
-    if not math.isfinite(result.pvalue):
-        return None, None, None
-    interval = result.confidence_interval(confidence_level=1 - alpha)
-    return float(result.pvalue), float(interval.low), float(interval.high)
-
-
-def welch_from_moments(
-    n1: np.ndarray,
-    mean1: np.ndarray,
-    var1: np.ndarray,
-    n2: np.ndarray,
-    mean2: np.ndarray,
-    var2: np.ndarray,
-    alpha: float = ALPHA,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``welch`` for many pairs at once from counts, means and sample variances (ddof 1):
-    (p, ci_low, ci_high) arrays, NaN where ``welch`` gives None."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a, b = var1 / n1, var2 / n2
-        se = np.sqrt(a + b)
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
-        difference = mean1 - mean2
-        t = difference / se
-        defined = (n1 >= 2) & (n2 >= 2) & (se > 0) & np.isfinite(t) & np.isfinite(df)
-        p = np.where(defined, 2 * stats.t.sf(np.abs(t), df), np.nan)
-        half = stats.t.ppf(1 - alpha / 2, df) * se
-    low = np.where(defined, difference - half, np.nan)
-    high = np.where(defined, difference + half, np.nan)
-    return p, low, high
 
 
 # ---------------------------------------------------------------- inputs
@@ -279,12 +170,7 @@ RATES_SCHEMA: dict[str, pl.DataType] = {
     "ratio": pl.Float64(),
     "ratio_ci_low": pl.Float64(),
     "ratio_ci_high": pl.Float64(),
-    "difference": pl.Float64(),
-    "difference_ci_low": pl.Float64(),
-    "difference_ci_high": pl.Float64(),
-    "p_value": pl.Float64(),
-    "p_adjusted": pl.Float64(),
-    "significant": pl.Boolean(),
+    **DIFFERENCE_TEST_SCHEMA,
     "cmh_stratum": pl.String(),
     "cmh_odds_ratio": pl.Float64(),
     "cmh_p_value": pl.Float64(),
@@ -310,6 +196,22 @@ def _strata_tables(
     return [tables[k] for k in sorted(tables)]
 
 
+@dataclass(frozen=True)
+class _YearDimension:
+    """What every row of one (tahun, dimension) shares: the groups' counts, the reference
+    group they are compared with, and the rows and stratum of the CMH comparison. One
+    object, so a row is built from (this, group, outcome) and cannot mix two cells."""
+
+    tahun: int
+    dimension: str
+    by_group: Mapping[str, Mapping[str, int]]
+    reference: str | None
+    rows: pl.DataFrame
+    stratum: str | None
+    min_group_size: int
+    alpha: float
+
+
 def group_rates(
     employee_period: pl.DataFrame,
     min_group_size: int = 5,
@@ -333,37 +235,34 @@ def group_rates(
             n=pl.len(), top_band=pl.col("top_band").sum(), bottom_band=pl.col("bottom_band").sum()
         )
         sizes = dict(zip(counts["group_value"], counts["n"], strict=True))
-        reference = choose_reference(sizes, min_group_size, preferred.get(dimension))
-        stratum = strata.get(dimension)
-        by_group = {row["group_value"]: row for row in counts.iter_rows(named=True)}
+        cell = _YearDimension(
+            tahun=tahun,
+            dimension=dimension,
+            by_group={row["group_value"]: row for row in counts.iter_rows(named=True)},
+            reference=choose_reference(sizes, min_group_size, preferred.get(dimension)),
+            rows=rows,
+            stratum=strata.get(dimension),
+            min_group_size=min_group_size,
+            alpha=alpha,
+        )
         for outcome in OUTCOMES:
-            for group in sorted(by_group):
-                records.append(
-                    _rate_row(
-                        tahun, dimension, group, outcome, by_group, reference,
-                        rows, stratum, min_group_size, alpha,
-                    )
-                )  # fmt: skip
+            for group in sorted(cell.by_group):
+                records.append(_rate_row(cell, group, outcome))
     frame = pl.DataFrame(records, schema=RATES_SCHEMA)
-    return _with_bh(frame, alpha).sort("tahun", "dimension", "outcome", "group_value")
+    return with_bh(frame, alpha).sort("tahun", "dimension", "outcome", "group_value")
 
 
-def _rate_row(
-    tahun: int,
-    dimension: str,
-    group: str,
-    outcome: str,
-    by_group: Mapping[str, Mapping[str, int]],
-    reference: str | None,
-    rows: pl.DataFrame,
-    stratum: str | None,
-    min_group_size: int,
-    alpha: float,
-) -> dict[str, object]:
+def _rate_row(cell: _YearDimension, group: str, outcome: str) -> dict[str, object]:
+    by_group, reference, alpha = cell.by_group, cell.reference, cell.alpha
     n, yes = int(by_group[group]["n"]), int(by_group[group][outcome])
     row: dict[str, object] = dict.fromkeys(RATES_SCHEMA)
-    row |= {"tahun": tahun, "dimension": dimension, "group_value": group, "outcome": outcome}
-    if n < min_group_size:
+    row |= {
+        "tahun": cell.tahun,
+        "dimension": cell.dimension,
+        "group_value": group,
+        "outcome": outcome,
+    }
+    if n < cell.min_group_size:
         return row | {"suppressed": True, "significant": False}
     low, high = wilson_interval(yes, n, alpha)
     row |= {
@@ -393,19 +292,11 @@ def _rate_row(
         "difference_ci_high": diff_high,
         "p_value": two_by_two_p(yes, n, c, n0),
     }
-    if stratum is not None:
-        tables = _strata_tables(rows, group, reference, outcome, stratum)
+    if cell.stratum is not None:
+        tables = _strata_tables(cell.rows, group, reference, outcome, cell.stratum)
         odds, p = cmh_odds_ratio(tables)
-        row |= {"cmh_stratum": stratum, "cmh_odds_ratio": odds, "cmh_p_value": p}
+        row |= {"cmh_stratum": cell.stratum, "cmh_odds_ratio": odds, "cmh_p_value": p}
     return row
-
-
-def _with_bh(frame: pl.DataFrame, alpha: float) -> pl.DataFrame:
-    """Fill p_adjusted (BH over every p_value of the frame) and significant."""
-    adjusted = benjamini_hochberg(frame["p_value"].to_list())
-    return frame.with_columns(pl.Series("p_adjusted", adjusted, dtype=pl.Float64)).with_columns(
-        significant=(pl.col("p_adjusted") < alpha).fill_null(False)
-    )
 
 
 # ---------------------------------------------------------------- whole distribution
@@ -491,4 +382,4 @@ def distribution_tests(distribution: pl.DataFrame, alpha: float = ALPHA) -> pl.D
             row["p_value"] = float(result.pvalue)
         records.append(row)
     frame = pl.DataFrame(records, schema=DISTRIBUTION_TESTS_SCHEMA)
-    return _with_bh(frame, alpha)
+    return with_bh(frame, alpha)

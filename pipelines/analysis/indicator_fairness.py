@@ -24,15 +24,8 @@ import polars as pl
 from scipy import stats
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import (
-    ALPHA,
-    DIMENSIONS,
-    benjamini_hochberg,
-    choose_reference,
-    group_column,
-    welch,
-    year_outcomes,
-)
+from pipelines.analysis.fairness import DIMENSIONS, choose_reference, group_column, year_outcomes
+from pipelines.analysis.inference import ALPHA, DIFFERENCE_TEST_SCHEMA, welch, with_bh
 
 WOMEN, MEN = "P", "L"
 
@@ -47,12 +40,7 @@ INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "n_reference": pl.Int64(),
     "mean_achievement": pl.Float64(),
     "reference_mean": pl.Float64(),
-    "difference": pl.Float64(),
-    "difference_ci_low": pl.Float64(),
-    "difference_ci_high": pl.Float64(),
-    "p_value": pl.Float64(),
-    "p_adjusted": pl.Float64(),
-    "significant": pl.Boolean(),
+    **DIFFERENCE_TEST_SCHEMA,
     "suppressed": pl.Boolean(),
 }
 SELF_GAP_SCHEMA: dict[str, pl.DataType] = {
@@ -70,13 +58,6 @@ SELF_GAP_SCHEMA: dict[str, pl.DataType] = {
     "significant": pl.Boolean(),
     "suppressed": pl.Boolean(),
 }
-
-
-def _finish(frame: pl.DataFrame, alpha: float) -> pl.DataFrame:
-    adjusted = pl.Series("p_adjusted", benjamini_hochberg(frame["p_value"].to_list()))
-    return frame.with_columns(adjusted.cast(pl.Float64)).with_columns(
-        significant=(pl.col("p_adjusted") < alpha).fill_null(False)
-    )
 
 
 # ---------------------------------------------------------------- indicators
@@ -137,7 +118,7 @@ def indicator_fairness(
                 "p_value": p,
             }
         records.append(row)
-    return _finish(pl.DataFrame(records, schema=INDICATOR_SCHEMA), alpha)
+    return with_bh(pl.DataFrame(records, schema=INDICATOR_SCHEMA), alpha)
 
 
 # ---------------------------------------------------------------- self vs supervisor
@@ -181,7 +162,7 @@ def self_gap_by_group(
                     _gap_row(tahun, dimension, group, samples, reference, min_group_size, alpha)
                 )
     frame = pl.DataFrame(records, schema=SELF_GAP_SCHEMA)
-    return _finish(frame, alpha).sort("tahun", "dimension", "group_value")
+    return with_bh(frame, alpha).sort("tahun", "dimension", "group_value")
 
 
 def _gap_row(

@@ -62,10 +62,14 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import ALPHA
+from pipelines.analysis.inference import (
+    ALPHA,
+    DIFFERENCE_TEST_SCHEMA,
+    Sums,
+    permutation_test_from_sums,
+)
 from pipelines.rules import predikat
 
 LENIENT, SEVERE, TYPICAL = "lenient", "severe", "typical"
@@ -88,12 +92,7 @@ RATER_SCHEMA: dict[str, pl.DataType] = {
     "ci_high": pl.Float64(),
     "n_reference": pl.Int64(),
     "reference_mean": pl.Float64(),
-    "difference": pl.Float64(),
-    "difference_ci_low": pl.Float64(),
-    "difference_ci_high": pl.Float64(),
-    "p_value": pl.Float64(),
-    "p_adjusted": pl.Float64(),
-    "significant": pl.Boolean(),
+    **DIFFERENCE_TEST_SCHEMA,
     "label": pl.String(),
     "excluded_from_reference": pl.Boolean(),
     "suppressed": pl.Boolean(),
@@ -144,68 +143,6 @@ def rater_sums(ratees: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def permutation_test_from_sums(
-    n1: np.ndarray,
-    s1: np.ndarray,
-    q1: np.ndarray,
-    c1: np.ndarray,
-    n2: np.ndarray,
-    s2: np.ndarray,
-    q2: np.ndarray,
-    c2: np.ndarray,
-    alpha: float = ALPHA,
-) -> dict[str, np.ndarray]:
-    """Many two-sample tests of mean1 - mean2 at once, from counts and sums of x, x^2, x^3
-    (x centred near the group's mean, for precision), approximating the permutation test
-    (random assignment of the union's values to the two groups).
-
-    z = difference / sqrt(S^2 (1/n1 + 1/n2)), S^2 the ddof-1 variance of the union: the
-    exact permutation standard deviation. Its permutation distribution is skewed when the
-    union is (scores piled at the ceiling, a few low ones): the third moment of a sample
-    mean drawn without replacement is mu3 (N - n)(N - 2n) / (n^2 (N - 1)(N - 2)), so
-    p = 2 min(F(z), 1 - F(z)) with F the Pearson type III law of mean 0, sd 1 and that
-    skewness (twice the smaller tail, as scipy's permutation_test), floored at 2 / C(N, n1),
-    the smallest permutation p. With integer scores it tracks the permutation mid-p (the
-    observed value counted half); scipy's p, counting it whole, is more conservative. The
-    interval inverts the same law: [d - q_hi se, d - q_lo se], so it excludes 0 exactly
-    when p < alpha (bar the floor).
-
-    Keys z, skew, se, p, difference, low, high; NaN where undefined (an empty side, fewer
-    than three values, or no variance: rounding below 1e-12 of the squares is 0)."""
-    n1, n2 = n1.astype(float), n2.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        n, s, q, c = n1 + n2, s1 + s2, q1 + q2, c1 + c2
-        mean = s / n
-        m2 = q - s * mean  # sum of squared deviations from the union's mean
-        m2 = np.where(m2 > 1e-12 * np.maximum(q, 1.0), m2, 0.0)
-        m3 = c - 3 * mean * q + 2 * n * mean**3
-        difference = s1 / n1 - s2 / n2
-        se = np.sqrt(m2 / (n - 1) * (1 / n1 + 1 / n2))
-        z = difference / se
-        defined = (n1 >= 1) & (n2 >= 1) & (n >= 3) & (se > 0) & np.isfinite(z)
-        var_mean = (m2 / n) * (n - n1) / (n1 * (n - 1))
-        third = (m3 / n) * (n - n1) * (n - 2 * n1) / (n1**2 * (n - 1) * (n - 2))
-        skew = np.where(defined & (var_mean > 0), third / var_mean**1.5, 0.0)
-        z0 = np.where(defined, z, 0.0)
-        tail = np.minimum(stats.pearson3.cdf(z0, skew), stats.pearson3.sf(z0, skew))
-        log_arrangements = (
-            special.gammaln(n + 1) - special.gammaln(n1 + 1) - special.gammaln(n2 + 1)
-        )
-        p = np.clip(np.maximum(2 * tail, 2 * np.exp(-log_arrangements)), 0.0, 1.0)
-        q_low = stats.pearson3.ppf(alpha / 2, skew)
-        q_high = stats.pearson3.ppf(1 - alpha / 2, skew)
-    nan = np.full(n.shape, np.nan)
-    return {
-        "z": np.where(defined, z, nan),
-        "skew": np.where(defined, skew, nan),
-        "se": np.where(defined, se, nan),
-        "p": np.where(defined, p, nan),
-        "difference": np.where(n1 * n2 > 0, difference, nan),
-        "low": np.where(defined, difference - q_high * se, nan),
-        "high": np.where(defined, difference - q_low * se, nan),
-    }
-
-
 def is_finding(p_adjusted: np.ndarray, difference: np.ndarray, alpha: float) -> np.ndarray:
     """The findings rule: BH-significant and outside the practical band (as findings.judge)."""
     with np.errstate(invalid="ignore"):
@@ -229,7 +166,7 @@ def reference_tests(
     pool = published.astype(bool)
     for round_ in range(max_rounds + 1):
         reference = _reference_sums(g, moments, excluded)
-        test = permutation_test_from_sums(*moments, *reference, alpha=alpha)
+        test = permutation_test_from_sums(moments, reference, alpha=alpha)
         p = np.where(published, test["p"], np.nan)
         p_adjusted = findings.bh_within(p, tahun)
         finding = is_finding(p_adjusted, test["difference"], alpha)
@@ -245,8 +182,8 @@ def reference_tests(
     return test | {
         "p": p,
         "p_adjusted": p_adjusted,
-        "n_reference": reference[0],
-        "reference_s": reference[1],
+        "n_reference": reference.n,
+        "reference_s": reference.s,
         "excluded": excluded,
         "finding": finding,
     }
@@ -258,19 +195,18 @@ def agency_index(sums: pl.DataFrame) -> np.ndarray:
     return np.cumsum(first) - 1
 
 
-def _moments(sums: pl.DataFrame) -> tuple[np.ndarray, ...]:
+def _moments(sums: pl.DataFrame) -> Sums:
     """(n, s, q, c) of rater_sums rows as float arrays."""
-    return tuple(sums[c].cast(pl.Float64).to_numpy() for c in ("n", "s", "q", "c"))
+    return Sums(*(sums[c].cast(pl.Float64).to_numpy() for c in ("n", "s", "q", "c")))
 
 
-def _reference_sums(
-    g: np.ndarray, moments: tuple[np.ndarray, ...], excluded: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """(n, s, q) of each row's reference: the agency's raters not in ``excluded``, minus the
-    row itself when it is one of them (an excluded rater is not in its own reference)."""
+def _reference_sums(g: np.ndarray, moments: Sums, excluded: np.ndarray) -> Sums:
+    """(n, s, q, c) of each row's reference: the agency's raters not in ``excluded``, minus
+    the row itself when it is one of them (an excluded rater is not in its own reference)."""
     kept = (~excluded).astype(float)
     groups = int(g.max()) + 1 if g.size else 0
-    return tuple(np.bincount(g, x * kept, groups)[g] - x * kept for x in moments)
+    columns = (moments.n, moments.s, moments.q, moments.c)
+    return Sums(*(np.bincount(g, x * kept, groups)[g] - x * kept for x in columns))
 
 
 def rater_effects(
@@ -287,8 +223,8 @@ def rater_effects(
     # raw_effect's interval: round 0 (every other ratee of the agency), rescaled.
     moments = _moments(sums)
     everyone = _reference_sums(agency_index(sums), moments, np.zeros(sums.height, dtype=bool))
-    round0 = permutation_test_from_sums(*moments, *everyone, alpha=alpha)
-    scale = 1 - moments[0] / sums["agency_n"].cast(pl.Float64).to_numpy()
+    round0 = permutation_test_from_sums(moments, everyone, alpha=alpha)
+    scale = 1 - moments.n / sums["agency_n"].cast(pl.Float64).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         reference_mean = (
             sums["agency_mean"].to_numpy() + final["reference_s"] / final["n_reference"]
