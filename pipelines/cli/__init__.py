@@ -50,12 +50,18 @@ def generate(
     if scenario:
         # imported here, not at the top: every `kinerja` command would pay for it
         from pipelines.generate.scenarios import SCENARIOS, write_scenario
+        from pipelines.rules.pseudonym import load_key
 
         if scenario not in SCENARIOS:
             raise click.BadParameter(
                 f"choose one of {', '.join(SCENARIOS)}", param_hint="--scenario"
             )
-        truth = write_scenario(scenario, settings.data_dir, seed=0 if seed is None else seed)
+        truth = write_scenario(
+            scenario,
+            settings.data_dir,
+            seed=0 if seed is None else seed,
+            key=load_key(settings.data_dir, settings.pseudonym_key),
+        )
         click.echo(f"scenario {scenario}: wrote {len(truth['files'])} export files")
         click.echo(f"truth file: {settings.data_dir / 'truth.json'}")
         return

@@ -81,13 +81,17 @@ def rater_key(nip_penilai: str, data_dir: Path) -> str:
     return pseudonym(nip_penilai, load_key(Path(data_dir)))
 
 
-def write_scenario(name: str, data_dir: Path, seed: int = 0) -> dict[str, Any]:
+def write_scenario(
+    name: str, data_dir: Path, seed: int = 0, key: bytes | None = None
+) -> dict[str, Any]:
     """Write the scenario's assessment exports and reference files under data_dir (plus
     truth.json) and return the truth, keyed with the pseudonyms the pipeline will compute.
 
     raw/assessments, raw/surveys, raw/training and reference/ are replaced, so no file of
     an earlier sample survives; surveys and training stay empty, and
     reference/service_population.csv is the sample generator's (the pipeline needs it).
+    ``key``: the pseudonym key the pipeline will use (KINERJA_PSEUDONYM_KEY); default the
+    data dir's key file.
     """
     data_dir = Path(data_dir)
     if name not in SCENARIOS:
@@ -95,7 +99,7 @@ def write_scenario(name: str, data_dir: Path, seed: int = 0) -> dict[str, Any]:
     for sub in ("raw/assessments", "raw/surveys", "raw/training", "reference"):
         shutil.rmtree(data_dir / sub, ignore_errors=True)
         (data_dir / sub).mkdir(parents=True)
-    scenario = build_scenario(name, seed, key=load_key(data_dir))
+    scenario = build_scenario(name, seed, key=key or load_key(data_dir))
 
     files = []
     rows = scenario.rows.with_columns(
