@@ -51,15 +51,7 @@ def agency_measure_small_multiples(
     frame = with_period(quarter.filter(pl.col(measure).is_not_null()))
     agencies = _agencies(frame)
     rows, ncols = grid(len(agencies), cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=ncols,
-        subplot_titles=agencies,
-        shared_xaxes=True,
-        shared_yaxes="all",
-        vertical_spacing=0.12 / max(rows - 1, 1) * 2 if rows > 1 else 0.1,
-        horizontal_spacing=0.03,
-    )
+    fig = _agency_panels(agencies, rows, ncols, 0.12 / max(rows - 1, 1) * 2 if rows > 1 else 0.1)
     suffix = "%" if percent else ""
     for i, kode in enumerate(agencies):
         part = frame.filter(pl.col("kode_opd") == kode)
@@ -97,15 +89,7 @@ def predikat_share_small_multiples(quarter: pl.DataFrame, cols: int = 4) -> go.F
     frame = with_period(quarter.filter(pl.col("n_assessed") > 0))
     agencies = _agencies(frame)
     rows, ncols = grid(len(agencies), cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=ncols,
-        subplot_titles=agencies,
-        shared_xaxes=True,
-        shared_yaxes="all",
-        vertical_spacing=0.24 / max(rows, 1),
-        horizontal_spacing=0.03,
-    )
+    fig = _agency_panels(agencies, rows, ncols, 0.24 / max(rows, 1))
     for i, kode in enumerate(agencies):
         part = frame.filter(pl.col("kode_opd") == kode)
         for predikat in PREDIKAT_ORDER:
@@ -313,4 +297,17 @@ def trend_slopes(tests: pl.DataFrame) -> go.Figure:
         fig,
         "Tren signifikan (uji Mann-Kendall, p terkoreksi BH < 0,05)",
         height=max(300, 28 * len(labels) + 150),
+    )
+
+
+def _agency_panels(agencies: list[str], rows: int, cols: int, vertical_spacing: float) -> go.Figure:
+    """A grid of small panels, one per agency, sharing both axes so panels compare."""
+    return make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=agencies,
+        shared_xaxes=True,
+        shared_yaxes="all",
+        vertical_spacing=vertical_spacing,
+        horizontal_spacing=0.03,
     )
