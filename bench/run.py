@@ -132,10 +132,10 @@ def pipeline_child(work: Path, out: Path) -> None:
 
     from pipelines.definitions import build_defs
     from pipelines.partitions import all_quarters_tags
-    from pipelines.settings import load_settings
+    from pipelines.settings import Settings
 
     instance = dg.DagsterInstance.ephemeral()
-    defs = build_defs(load_settings())
+    defs = build_defs(Settings.from_env())
     job = defs.resolve_job_def("materialize_all")
     started = time.time()
     result = job.execute_in_process(

@@ -122,11 +122,6 @@ class Settings:
         return int(self.read_block_mb * 2**20)
 
 
-def load_settings() -> Settings:
-    """The settings of this process's environment (`Settings.from_env`)."""
-    return Settings.from_env()
-
-
 def first_quarter_key() -> str:
     """KINERJA_FIRST_QUARTER: the first quarter with a partition (its first month, YYYY-MM).
     Read at import, because Dagster's partitions are fixed when the code location loads."""

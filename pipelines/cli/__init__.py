@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipelines.settings import SOURCES, Settings, dagster_home, load_settings
+from pipelines.settings import SOURCES, Settings, dagster_home
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -42,7 +42,7 @@ def generate(
     """Write realistic, deterministic sample exports into KINERJA_DATA_DIR."""
     from pipelines.generate import generate_dataset
 
-    settings = load_settings()
+    settings = Settings.from_env()
     if not force and not _raw_is_empty(settings.raw_dir):
         raise click.ClickException(
             f"{settings.raw_dir} already holds exports; pass --force to overwrite them."
@@ -92,7 +92,7 @@ def generate(
 )
 def run(generate_if_empty: bool, quarters: str | None) -> None:
     """Materialize every asset (ingest, validate, dbt build) and print a summary."""
-    settings = load_settings()
+    settings = Settings.from_env()
     if _raw_is_empty(settings.raw_dir):
         if not generate_if_empty:
             raise click.ClickException(f"no exports under {settings.raw_dir}")
@@ -173,7 +173,7 @@ def export_quarantine_command(out_dir: Path) -> None:
 
     from pipelines.publish.safe_export import export_quarantine
 
-    with duckdb.connect(str(load_settings().warehouse), read_only=True) as conn:
+    with duckdb.connect(str(Settings.from_env().warehouse), read_only=True) as conn:
         for path in export_quarantine(conn, out_dir):
             click.echo(str(path))
 
@@ -181,7 +181,7 @@ def export_quarantine_command(out_dir: Path) -> None:
 @main.command()
 def summary() -> None:
     """Print rows read / loaded / quarantined per source and the marts built."""
-    _echo_summary(load_settings())
+    _echo_summary(Settings.from_env())
 
 
 @main.command()
@@ -200,7 +200,7 @@ def calibrate(runs: int, seed: int) -> None:
     from pipelines.reports.fairness import build_fairness_report
     from pipelines.reports.findings_text import CALIBRATION_FILE
 
-    settings = load_settings()
+    settings = Settings.from_env()
     if not settings.warehouse.exists():
         raise click.ClickException(f"no warehouse at {settings.warehouse}: run `make run` first")
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
