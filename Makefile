@@ -60,7 +60,7 @@ bench-ui: $(STAMP) $(MANIFEST)
 DOCS_DIR ?= dbt_project/target/docs
 docs: $(STAMP) $(MANIFEST)
 	@docs="$(abspath $(DOCS_DIR))"; mkdir -p "$$docs"; \
-	db=$$($(BIN)/python -c "from pipelines.settings import load_settings as s; print(s().build_warehouse)"); \
+	db=$$($(BIN)/python -c "from pipelines.settings import Settings; print(Settings.from_env().build_warehouse)"); \
 	catalog=; if [ ! -f "$$db" ]; then \
 	  echo "no build warehouse at $$db (make run makes one): docs without a catalog"; \
 	  db="$$docs/empty.duckdb"; catalog=--empty-catalog; fi; \
