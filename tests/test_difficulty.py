@@ -282,6 +282,14 @@ def one_always_met(siblings: int, easy: int = 1, repeat: int = 6) -> pl.DataFram
     return long(table)
 
 
+def approx_rows(rows: dict[str, dict]) -> dict[str, dict]:
+    """Numbers to within float noise: a p-value's last bits depend on summation order."""
+    return {
+        subject: {k: pytest.approx(v) if isinstance(v, float) else v for k, v in row.items()}
+        for subject, row in rows.items()
+    }
+
+
 def verdicts(result: pl.DataFrame) -> dict[str, str]:
     return {r["subject"]: r["verdict"] for r in findings.judge(result).iter_rows(named=True)}
 
@@ -333,7 +341,7 @@ def test_guard_keeps_two_indicators_in_every_reference() -> None:
     each, so nothing is excluded and round 0 stands (K2, K3 at -1/4: the echo)."""
     data = one_always_met(siblings=2, repeat=24)
     rows = by_subject(indicator_difficulty(data))
-    assert rows == by_subject(indicator_difficulty(data, max_rounds=0))
+    assert rows == approx_rows(by_subject(indicator_difficulty(data, max_rounds=0)))
     assert rows["K2"]["effect"] == pytest.approx(-0.25)
     assert rows["K2"]["reference"] == "indikator lain jabatan Pelaksana"
     assert verdicts(indicator_difficulty(data))["K2"] == findings.FINDING
