@@ -36,8 +36,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-# The three kinds of exports, in the order they are ingested and reported.
-SOURCES = ("assessments", "surveys", "training")
+# The kinds of exports (SIASN: BKN's performance records), in the order they are ingested
+# and reported.
+SOURCES = ("assessments", "surveys", "training", "siasn")
 DEFAULT_FIRST_QUARTER = "2023-01"
 
 

@@ -13,6 +13,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest import assets as ingest_assets
+from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError
 from pipelines.ingest.loading import SLICE_ROWS, LoadRun, SourceLoad, load_source
 from pipelines.ingest.reading import FileRead, empty_source_frame, iter_source_files
@@ -34,15 +35,16 @@ class Loaded:
 def load_folder(
     source: SourceDefinition,
     data_dir: Path,
-    known: Iterable[str],
+    known: Iterable[str] | ReferenceContext,
     key: bytes,
     folder: Path | None = None,
     slice_rows: int = SLICE_ROWS,
     warehouse: Path | None = None,
 ) -> Loaded:
     """`load_source` over ``folder`` (default data_dir/raw/<source>) into ``warehouse``
-    (default: an in-memory DuckDB), every quarter."""
-    run = LoadRun(data_dir, set(known), key, slice_rows=slice_rows)
+    (default: an in-memory DuckDB), every quarter. ``known``: the agency codes, or a whole
+    ReferenceContext (a roster for siasn)."""
+    run = LoadRun(data_dir, ReferenceContext.of(known), key, slice_rows=slice_rows)
     with duckdb.connect(str(warehouse) if warehouse else ":memory:") as conn:
         load = load_source(conn, source, run, folder)
         raw = conn.execute(f"SELECT * FROM raw.{source.name} ORDER BY ALL").pl()

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines.cli.summary import render
+from pipelines.generate.truth import KINDS
 from pipelines.partitions import range_tags
 from pipelines.settings import SOURCES
 from tests.checksums import table_checksums
@@ -27,7 +28,12 @@ def _scalar(run: PipelineRun, sql: str) -> int:
     return int(_query(run, sql).item())
 
 
-@pytest.mark.parametrize("source", SOURCES)
+# The sources the truth file counts under 'sources' (SIASN records, when generated, are
+# not among them).
+GENERATED = [s for s in SOURCES if s in KINDS]
+
+
+@pytest.mark.parametrize("source", GENERATED)
 def test_every_row_is_loaded_or_quarantined(pipeline_run: PipelineRun, source: str) -> None:
     truth = pipeline_run.truth["sources"][source]
     loaded = _scalar(pipeline_run, f"select count(*) from raw.{source}")

@@ -17,6 +17,7 @@ import polars as pl
 from pipelines.generate.assessments import AssessmentWriter
 from pipelines.generate.plan import effect_plan, org_predikat
 from pipelines.generate.population import build_agencies, build_employees
+from pipelines.generate.siasn import SiasnWriter
 from pipelines.generate.surveys import SurveyWriter, service_population
 from pipelines.generate.training import TrainingWriter
 from pipelines.generate.truth import Truth
@@ -31,10 +32,13 @@ def generate_dataset(
     years: tuple[int, ...] = (2023, 2024, 2025),
     errors: bool = True,
     effects: bool = True,
+    siasn: bool = True,
 ) -> dict[str, Any]:
     """Write raw/, reference/ and truth.json under data_dir; return the truth dict.
 
     Existing raw/<source>/ and reference/ folders are replaced so no stale file survives.
+    siasn adds BKN SIASN records under raw/siasn/, reference/pegawai.csv and truth.json's
+    'siasn' section (pipelines.generate.siasn); every other file is the same either way.
     """
     data_dir = Path(data_dir)
     years = tuple(sorted(int(y) for y in years))
@@ -43,6 +47,7 @@ def generate_dataset(
     for sub in ("raw/assessments", "raw/surveys", "raw/training", "reference"):
         shutil.rmtree(data_dir / sub, ignore_errors=True)
         (data_dir / sub).mkdir(parents=True)
+    shutil.rmtree(data_dir / "raw" / "siasn", ignore_errors=True)
 
     agencies = build_agencies(employees)
     plan = effect_plan(agencies, years, effects)
@@ -65,6 +70,7 @@ def generate_dataset(
     assessments = AssessmentWriter(data_dir, seed, errors, plan, truth)
     training = TrainingWriter(data_dir, seed, errors, truth)
     surveys = SurveyWriter(data_dir, seed, errors, plan, truth)
+    siasn_writer = SiasnWriter(data_dir, seed, errors, plan, truth, years) if siasn else None
     issued: set[int] = set()
     for agency in agencies:
         emp = build_employees(seed, agency, issued)
@@ -73,10 +79,14 @@ def generate_dataset(
             assessments.agency_year(agency, pp, emp, year, yp, org[agency.kode_opd, year])
             training.agency_year(agency, pp, emp, year, yp)
             surveys.agency_year(agency, pp, year, yp, len(years))
+        if siasn_writer is not None:
+            siasn_writer.agency(agency, emp, {y: org[agency.kode_opd, y] for y in years})
         del emp
     assessments.close()
     training.close()
     surveys.close()
+    if siasn_writer is not None:
+        siasn_writer.close()
 
     ref = data_dir / "reference"
     agencies_df = pl.DataFrame(

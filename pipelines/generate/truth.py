@@ -32,6 +32,7 @@ class Truth:
         self.files: list[dict[str, Any]] = []
         self.effects: list[dict[str, Any]] = []
         self.reference: dict[str, int] = {}
+        self.sections: dict[str, Any] = {}  # extra top-level sections, e.g. 'siasn'
 
     def add_bad(self, source: str, kind: str, n: int) -> None:
         self.counts[source][f"bad:{kind}"] += n
@@ -74,6 +75,7 @@ class Truth:
             "reference": self.reference,
             "effects": self.effects,
             "files": sorted(self.files, key=lambda f: f["path"]),
+            **self.sections,
         }
 
     def write(self, path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import ASSESSMENT_COLUMNS
+from pipelines.ingest.context import Known
 from pipelines.ingest.reading import LINEAGE, quarter_of_columns
 from pipelines.ingest.source import SourceDefinition
 from pipelines.ingest.validation import (
@@ -103,7 +104,7 @@ def assessment_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
 
 def validate_assessments(
     frame: pl.DataFrame,
-    known_agencies: set[str] | pl.Series,
+    known_agencies: Known,
     key: bytes,
     formats: pl.DataFrame | None = None,
 ) -> Validated:

@@ -13,7 +13,8 @@ from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest import blocked
-from pipelines.ingest.loading import LoadRun, SourceLoad, known_agency_codes, load_source
+from pipelines.ingest.context import reference_context
+from pipelines.ingest.loading import LoadRun, SourceLoad, load_source
 from pipelines.ingest.reference import REFERENCES, ReferenceTable
 from pipelines.ingest.registry import DEFINITIONS
 from pipelines.ingest.source import SourceDefinition
@@ -87,14 +88,14 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         specs=[
             dg.AssetSpec(
                 raw_key,
-                deps=[AGENCIES_KEY],
+                deps=[dg.AssetKey(["raw", name]) for name in source.references],
                 group_name="ingestion",
                 kinds={"duckdb", "polars"},
                 description=source.description,
             ),
             dg.AssetSpec(
                 quarantine_key,
-                deps=[AGENCIES_KEY],
+                deps=[dg.AssetKey(["raw", name]) for name in source.references],
                 group_name="ingestion",
                 kinds={"duckdb", "polars"},
                 description=(
@@ -118,7 +119,7 @@ def build_source_assets(source: SourceDefinition) -> dg.AssetsDefinition:
         with duckdb.get_connection() as conn:
             run = LoadRun(
                 settings.data_dir,
-                known_agency_codes(conn),
+                reference_context(conn),
                 key,
                 window,
                 block_bytes=settings.read_block_bytes,

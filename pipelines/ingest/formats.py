@@ -24,6 +24,7 @@ from pipelines.ingest.grids import (
     csv_block_grids,
     read_csv_grid,
 )
+from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM, read_json_frame
 from pipelines.rules.headers import canonical_header
 from pipelines.settings import Settings
 
@@ -42,7 +43,8 @@ BLOCK_BYTES = int(Settings.read_block_mb * 2**20)
 def read_export(
     path: Path, required_columns: Sequence[str] = (), display_name: str | None = None
 ) -> pl.DataFrame:
-    """Read a .csv or .xlsx export into text columns plus ``source_row`` (Int32).
+    """Read a .csv, .xlsx or JSON export (see json_records) into text columns plus
+    ``source_row`` (Int32).
 
     Cells are trimmed and empty cells are null; trailing empty rows and unnamed empty
     columns are dropped. Raises ExportReadError naming the file (``display_name`` or the
@@ -64,6 +66,9 @@ def iter_export(
     ExportReadError may come after frames were yielded: the file is then rejected whole, so
     a caller must be ready to undo what it took from it."""
     name = display_name or str(path)
+    if path.suffix.lower() in JSON_SUFFIXES:
+        yield _json_export(path, name, required_columns)
+        return
     block_bytes = block_bytes or BLOCK_BYTES
     held: pl.DataFrame | None = None  # blank rows after the last value so far
     seen_data = False
@@ -78,6 +83,15 @@ def iter_export(
             held = blank_tail if held is None else pl.concat([held, blank_tail], how="diagonal")
     if not seen_data:
         raise ExportReadError(f"{name}: has a header row but no data rows")
+
+
+def _json_export(path: Path, name: str, required_columns: Sequence[str]) -> pl.DataFrame:
+    """A JSON export (see json_records): one frame, checked like a table's header."""
+    frame = read_json_frame(path, name)
+    if frame.height == 0:
+        raise ExportReadError(f"{name}: has no records")
+    _require(frame.columns, required_columns, name)
+    return frame
 
 
 def _grids(path: Path, name: str, block_bytes: int) -> Iterator[pl.DataFrame]:
@@ -166,19 +180,24 @@ def _to_export_frame(
             keep.append((cell, f"{prefix}{position + 1}"))
     names = [header for _, header in keep]
     _reject_duplicates(names, [cells.index(cell) for cell, _ in keep], name)
-    missing = [c for c in required_columns if c not in names]
-    if missing:
-        found = [n for n in names if not n.startswith(EXTRA_PREFIX)]
-        shown = ", ".join(found[:40]) + (f", … ({len(found)} in all)" if len(found) > 40 else "")
-        raise ExportReadError(
-            f"{name}: missing required column(s): {', '.join(missing)} (found: {shown or 'none'})"
-        )
+    _require(names, required_columns, name)
 
     marks = []
     if NUMBER_CELLS in grid.columns:  # grid column names -> the frame's column names
         renamed = pl.element().replace_strict(dict(keep), default=None)
         marks = [pl.col(NUMBER_CELLS).list.eval(renamed).list.drop_nulls()]
     return body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW] + marks)
+
+
+def _require(names: Sequence[str], required_columns: Sequence[str], name: str) -> None:
+    missing = [c for c in required_columns if c not in names]
+    if missing:
+        hidden = (SOURCE_ROW, RECORD_PROBLEM)
+        found = [n for n in names if not n.startswith(EXTRA_PREFIX) and n not in hidden]
+        shown = ", ".join(found[:40]) + (f", … ({len(found)} in all)" if len(found) > 40 else "")
+        raise ExportReadError(
+            f"{name}: missing required column(s): {', '.join(missing)} (found: {shown or 'none'})"
+        )
 
 
 def _split_blank_tail(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError
 from pipelines.ingest.reading import (
     FileRead,
@@ -48,7 +49,7 @@ class LoadRun:
     and the memory bounds (a block of a file, a slice of validation)."""
 
     data_dir: Path
-    known: set[str]
+    known: ReferenceContext  # context.reference_context: agencies, roster
     key: bytes
     window: QuarterWindow = field(default_factory=QuarterWindow.everything)
     slice_rows: int = SLICE_ROWS
@@ -388,8 +389,3 @@ class _FileCounts:
 def _counts(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
     schema = {"source_file": pl.String, "quarter": pl.Date, column: pl.UInt32}
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
-
-
-def known_agency_codes(conn) -> set[str]:
-    """kode_opd values of raw.agencies (written by the reference assets)."""
-    return {row[0] for row in conn.execute("SELECT kode_opd FROM raw.agencies").fetchall()}

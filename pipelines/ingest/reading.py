@@ -21,6 +21,7 @@ from pipelines.ingest.formats import (
     ExportReadError,
     iter_export,
 )
+from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM
 from pipelines.rules.parsing import parse_date
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ LINEAGE_SCHEMA = {
     "quarter": pl.Date,
 }
 
-EXPORT_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+EXPORT_SUFFIXES = {".csv", ".xlsx", ".xlsm", *JSON_SUFFIXES}
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,13 @@ def _with_lineage(frame: pl.DataFrame, file: FileRead, source: "SourceDefinition
     )
     quarters = source.quarter(frame)
     number_cells = pl.col(NUMBER_CELLS) if NUMBER_CELLS in frame.columns else pl.lit(None)
+    problem = _beyond_header(extras)
+    if RECORD_PROBLEM in frame.columns:  # JSON: a record that is not one row of columns
+        problem = pl.coalesce(pl.col(RECORD_PROBLEM), problem)
     return frame.select(
         *required,
         *optional,
-        _beyond_header(extras).alias(ROW_PROBLEM),
+        problem.alias(ROW_PROBLEM),
         pl.lit(file.source_file).alias("source_file"),
         pl.col(SOURCE_ROW).cast(pl.Int32),
         pl.lit(file.file_sha256).alias("file_sha256"),

@@ -7,7 +7,9 @@ without a traceback), rather than quarantining, because every source depends on 
 
 agencies.csv and predikat_organisasi.csv are required. service_population.csv is optional:
 missing, empty or a header row alone all mean "none given" (the SKM sample-size audit then
-says "not assessable" instead of guessing; everything else runs).
+says "not assessable" instead of guessing; everything else runs). So is pegawai.csv, the
+roster that places SIASN records (NIP, SIASN pns_id, agency and groups): without it every
+SIASN record is quarantined as one that cannot be placed, and the other sources run.
 """
 
 from collections.abc import Callable
@@ -17,9 +19,11 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.ingest.context import ROSTER_COLUMNS, empty_roster
 from pipelines.ingest.formats import ExportReadError, read_export
 from pipelines.ingest.validation import FORMAT_COLUMNS, number_formats
 from pipelines.rules import predikat
+from pipelines.rules.nip import clean_nip, nip_reason
 from pipelines.rules.parsing import IN_FILE, blank_to_null, parse_integer
 
 AGENCY_SCHEMA = pa.DataFrameSchema(
@@ -166,6 +170,36 @@ def _has_no_rows(path: Path, data_dir: Path) -> bool:
     return False
 
 
+ROSTER_SCHEMA = pa.DataFrameSchema(
+    {
+        "nip": pa.Column(pl.String, unique=True),
+        "pns_id": pa.Column(pl.String, nullable=True),
+        "kode_opd": pa.Column(pl.String),
+        **{c: pa.Column(pl.String, nullable=True) for c in ROSTER_COLUMNS[3:]},
+    },
+    name="pegawai",
+    strict=True,
+)
+
+
+def read_pegawai(data_dir: Path) -> pl.DataFrame:
+    """Optional roster (reference/pegawai.csv); missing or a header row alone: empty. NIPs
+    must be valid and unique, and so must the SIASN ids given: a record must never be
+    placed on a guess."""
+    path = data_dir / "reference" / "pegawai.csv"
+    if not path.exists() or _has_no_rows(path, data_dir):
+        return empty_roster()
+    name = path.relative_to(data_dir).as_posix()
+    roster = _typed_reference(path, data_dir, ROSTER_COLUMNS, [], ROSTER_SCHEMA)
+    problems = roster.select(nip_reason(pl.col("nip"))).to_series().drop_nulls()
+    repeated = roster.get_column("pns_id").drop_nulls()
+    repeated = repeated.filter(repeated.is_duplicated()).unique().sort()
+    listed = [*problems.head(5), *[f"pns_id '{p}' is listed twice" for p in repeated.head(5)]]
+    if listed:
+        raise ReferenceFileError(f"{name}: {'; '.join(listed)}; fix these rows")
+    return roster.with_columns(clean_nip(pl.col("nip")).alias("nip"))
+
+
 @dataclass(frozen=True)
 class ReferenceTable:
     """One reference file: the ``raw.<name>`` table it becomes and how it is read."""
@@ -191,5 +225,11 @@ REFERENCES = (
         read_service_population,
         "Yearly service users per agency unit from reference/service_population.csv "
         "(for the Krejcie & Morgan sample size).",
+    ),
+    ReferenceTable(
+        "pegawai",
+        read_pegawai,
+        "Employee roster from reference/pegawai.csv (optional): nip, SIASN pns_id, kode_opd, "
+        "unit_kerja, jabatan, jenis_jabatan, golongan; places SIASN records.",
     ),
 )

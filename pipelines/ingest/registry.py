@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pipelines.ingest import assessments, surveys, training
+from pipelines.ingest import assessments, siasn, surveys, training
 from pipelines.ingest.formats import iter_export
 from pipelines.ingest.source import SourceDefinition
 from pipelines.partitions import QUARTERS, key_of, partition_window
 from pipelines.settings import SOURCES
 
 DEFINITIONS: dict[str, SourceDefinition] = {
-    module.definition.name: module.definition for module in (assessments, surveys, training)
+    module.definition.name: module.definition for module in (assessments, surveys, training, siasn)
 }
 assert tuple(DEFINITIONS) == SOURCES, "settings.SOURCES names the row sources, in order"
 

@@ -14,10 +14,13 @@ class SourceDefinition:
     name: str
     required: Sequence[str]
     optional: Sequence[str]
-    # (text frame, known agencies, pseudonym key, number formats or None: from the frame)
+    # (text frame, context.ReferenceContext, pseudonym key, number formats or None: from
+    # the frame)
     validate: Callable[..., Validated]
     description: str
     # The quarter of each row of a text frame (first day; null when unreadable).
     quarter: QuarterOf
     # Numeric columns: their text decides each file's number format (see number_formats).
     numbers: Sequence[str] = ()
+    # The reference tables (raw.<name>) its validation reads: its asset depends on them.
+    references: Sequence[str] = ("agencies",)

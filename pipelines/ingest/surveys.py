@@ -15,6 +15,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import SKM_ELEMENTS, SURVEY_COLUMNS
+from pipelines.ingest.context import Known
 from pipelines.ingest.reading import LINEAGE, quarter_of_date
 from pipelines.ingest.source import SourceDefinition
 from pipelines.ingest.validation import (
@@ -75,7 +76,7 @@ def survey_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
 
 def validate_surveys(
     frame: pl.DataFrame,
-    known_agencies: set[str] | pl.Series,
+    known_agencies: Known,
     key: bytes,
     formats: pl.DataFrame | None = None,
 ) -> Validated:

@@ -6,6 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.exports import TRAINING_COLUMNS
+from pipelines.ingest.context import Known
 from pipelines.ingest.reading import LINEAGE, quarter_of_date
 from pipelines.ingest.source import SourceDefinition
 from pipelines.ingest.validation import (
@@ -59,7 +60,7 @@ def training_schema() -> pa.DataFrameSchema:
 
 def validate_training(
     frame: pl.DataFrame,
-    known_agencies: set[str] | pl.Series,
+    known_agencies: Known,
     key: bytes,
     formats: pl.DataFrame | None = None,
 ) -> Validated:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import pandera.polars as pa
 import polars as pl
 
+from pipelines.ingest.context import Known, ReferenceContext
 from pipelines.ingest.formats import NUMBER_CELLS
 from pipelines.ingest.reading import LINEAGE, LINEAGE_SCHEMA, ROW_PROBLEM
 from pipelines.rules import parsing
@@ -325,9 +326,10 @@ def with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_row_index(ROW)
 
 
-def as_code_set(codes: set[str] | pl.Series) -> set[str]:
-    """Agency codes as a set, whether a caller passes a set or a column of raw.agencies."""
-    return set(codes.to_list() if isinstance(codes, pl.Series) else codes)
+def as_code_set(codes: Known) -> set[str]:
+    """Agency codes as a set, whether a caller passes a set, a column of raw.agencies or the
+    load's ReferenceContext."""
+    return set(ReferenceContext.of(codes).agencies)
 
 
 def reasons_markdown(quarantine: pl.DataFrame, limit: int = 25) -> str:
