@@ -65,6 +65,13 @@ RAW_TABLES: dict[str, str] = {
         " penyelenggara VARCHAR, tanggal_mulai DATE, tanggal_selesai DATE, jp DOUBLE,"
         " sertifikat BOOLEAN, " + LINEAGE
     ),
+    "siasn": (
+        "nip VARCHAR, employee_key VARCHAR, pns_id VARCHAR, record_kind VARCHAR,"
+        " siasn_id VARCHAR, tahun INTEGER, periode VARCHAR, kode_opd VARCHAR,"
+        " unit_kerja VARCHAR, jabatan VARCHAR, jenis_jabatan VARCHAR, golongan VARCHAR,"
+        " rating_hasil_kerja VARCHAR, rating_perilaku VARCHAR, predikat VARCHAR,"
+        " nip_penilai VARCHAR, penilai_key VARCHAR, status_penilai VARCHAR, " + LINEAGE
+    ),
     "agencies": "kode_opd VARCHAR, nama_opd VARCHAR, pemda VARCHAR",
     "predikat_organisasi": "kode_opd VARCHAR, tahun INTEGER, predikat VARCHAR",
     "service_population": (
@@ -180,6 +187,7 @@ def build_raw_warehouse(path: Path) -> None:
         "assessments": assessments,
         "surveys": surveys,
         "training": training,
+        "siasn": [],
         "agencies": agencies,
         "predikat_organisasi": _read("predikat_organisasi.csv"),
         "service_population": _read("service_population.csv"),
@@ -197,6 +205,7 @@ def build_raw_warehouse(path: Path) -> None:
         _insert(con, "quarantine.assessments", QUARANTINE_COLUMNS, quarantined)
         _insert(con, "quarantine.surveys", QUARANTINE_COLUMNS, [])
         _insert(con, "quarantine.training", QUARANTINE_COLUMNS, [])
+        _insert(con, "quarantine.siasn", QUARANTINE_COLUMNS, [])
         for source in ("assessments", "surveys", "training"):  # as ingestion does
             blocked.refresh(con, source, blocked.BlockRule(), lambda _: True)
     finally:
@@ -382,7 +391,7 @@ def test_unit_test_periods_rows_are_the_seed() -> None:
         for given in test["given"]
         if given["input"] == "ref('periods')"
     ]
-    assert len(copies) == 2
+    assert len(copies) == 3
     for rows in copies:
         assert rows == seed
 
@@ -405,6 +414,7 @@ DOMAIN_UNIT_TESTS = {
     "skm_index_of_a_year_pools_its_quarters",
     "predikat_follows_the_rating_matrix",
     "period_maps_to_quarter_and_end_date",
+    "siasn_records_become_ratings_only_employee_periods",
     "distribution_curve_rules_judged_on_annual_shares",
     "survey_date_gives_year_and_quarter",
     "survey_rebuild_takes_its_window_minus_blocked_quarters",
@@ -793,6 +803,7 @@ def _columns(path: Path, table: str) -> dict[str, str]:
 PREDIKAT_MEASURES = [
     "n_assessed",
     "n_indicator_rows",
+    "n_with_indicators",
     "n_sangat_baik",
     "n_baik",
     "n_butuh_perbaikan",

@@ -52,6 +52,7 @@ left join {{ ref('ikm_grades') }} as g
 {% macro agency_assessment_columns(a) -%}
     cast(coalesce({{ a }}.n_assessed, 0) as integer) as n_assessed,
     cast(coalesce({{ a }}.n_indicator_rows, 0) as integer) as n_indicator_rows,
+    cast(coalesce({{ a }}.n_with_indicators, 0) as integer) as n_with_indicators,
     {%- for p in predikat_levels() %}
     cast(coalesce({{ a }}.n_{{ p.slug }}, 0) as integer) as n_{{ p.slug }},
     {%- endfor %}

@@ -28,6 +28,7 @@ NOTICES = {("raw", "blocked_quarters"): ("notices", "blocked_quarters")}
 MART_SUPPRESSION = {
     "n_assessed": (
         "n_indicator_rows",
+        "n_with_indicators",
         "n_sangat_",
         "n_baik",
         "n_butuh_",

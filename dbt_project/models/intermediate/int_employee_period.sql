@@ -5,6 +5,11 @@
 -- at 1M employees). predikat_expected applies the rating matrix (predikat_matrix seed,
 -- docs/domain.md#rating-matrix); triwulan, period_kind and period_end_date come from the periods
 -- seed (docs/domain.md#quarters).
+-- Two formats feed it (docs/domain.md#siasn-records): the own assessment exports
+-- (source = 'export', with indicator rows) and BKN SIASN records (source = 'siasn', ratings
+-- only: n_indicators = 0, achievement and self/supervisor gap NULL = not assessable, not
+-- missing). An employee-period in both keeps the export row, which carries the indicators;
+-- where the two disagree the pair is listed in audit_siasn_disagreements.
 with rows as (
     select
         *,
@@ -32,9 +37,45 @@ per_period as (
         avg(achievement) as mean_achievement,
         avg(self_supervisor_gap) as mean_self_supervisor_gap,
         count(*) as n_indicators,
-        min(source_file) as source_file
+        min(source_file) as source_file,
+        'export' as source
     from rows
     group by employee_key, tahun, periode
+),
+
+siasn as (
+    select
+        s.employee_key,
+        s.tahun,
+        s.periode,
+        s.kode_opd,
+        s.golongan,
+        s.jenis_jabatan,
+        s.gender,
+        s.birth_year,
+        s.appointment_year,
+        s.is_pppk,
+        s.rating_hasil_kerja,
+        s.rating_perilaku,
+        s.predikat,
+        s.penilai_key,
+        cast(null as double) as mean_achievement,
+        cast(null as double) as mean_self_supervisor_gap,
+        0 as n_indicators,
+        s.source_file,
+        'siasn' as source
+    from {{ ref('stg_siasn') }} as s
+    where not exists (
+        select 1
+        from per_period as e
+        where e.employee_key = s.employee_key and e.tahun = s.tahun and e.periode = s.periode
+    )
+),
+
+both_formats as (
+    select * from per_period
+    union all by name
+    select * from siasn
 )
 
 select
@@ -63,8 +104,9 @@ select
     p.mean_self_supervisor_gap,
     p.penilai_key,
     cast(p.n_indicators as integer) as n_indicators,
-    p.source_file
-from per_period as p
+    p.source_file,
+    p.source
+from both_formats as p
 left join {{ ref('periods') }} as pr on p.periode = pr.periode
 left join {{ ref('golongan') }} as g on p.golongan = g.golongan
 left join {{ ref('predikat_matrix') }} as m
