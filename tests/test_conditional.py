@@ -13,7 +13,7 @@ import statsmodels.api as sm
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.numdiff import approx_fprime, approx_hess
 
-from pipelines.analysis import conditional, findings
+from pipelines.analysis import conditional, findings, sources
 from pipelines.analysis.conditional import (
     GOLONGAN_ORDER,
     conditional_rating,
@@ -292,3 +292,41 @@ def test_twenty_thousand_rows_in_a_few_seconds() -> None:
     elapsed = time.perf_counter() - start
     assert result.height == 6 and result["p_value"].is_not_null().all()
     assert elapsed < 15, elapsed  # ~1 s idle; the stock OrderedModel takes ~20 s per fit
+
+
+def test_ratings_only_records_are_left_out_explicitly_and_not_assessable_alone() -> None:
+    """SIASN records (n_indicators = 0) are ratings only: they are kept out of the fit by
+    the filter, not by their NULL achievement (here they carry one, to tell the two apart),
+    and a year with SIASN records only is not assessable for that reason, not 'missing'."""
+    _, exports = _simple()
+    exports = exports.with_columns(n_indicators=pl.lit(3))
+    siasn = exports.with_columns(
+        employee_key=pl.col("employee_key") + "-siasn",
+        n_indicators=pl.lit(0),
+        mean_achievement=pl.lit(2.0),
+        rating_perilaku=pl.lit("DI ATAS EKSPEKTASI"),
+    )
+    only_exports = conditional_rating(exports)
+    mixed = conditional_rating(pl.concat([exports, siasn]))
+    assert mixed.drop("reason").equals(only_exports.drop("reason"))
+    assert mixed["p_value"].is_not_null().all()
+
+    siasn_year = siasn.with_columns(tahun=pl.lit(2025, pl.Int64), mean_achievement=pl.lit(None))
+    result = conditional_rating(pl.concat([exports, siasn_year]))
+    later = result.filter(pl.col("tahun") == 2025)
+    assert later.height == 3 and set(later["verdict"]) == {findings.NOT_ASSESSABLE}
+    assert set(later["reason"]) == {sources.RATINGS_ONLY_REASON}
+    assert "SIASN" in sources.RATINGS_ONLY_REASON
+    assert later["p_value"].is_null().all() and later["n"].is_null().all()
+    assert result.filter(pl.col("tahun") == 2024)["p_value"].is_not_null().all()
+
+    by_source = conditional_rating(
+        pl.concat([exports, siasn_year])
+        .drop("n_indicators")
+        .with_columns(
+            source=pl.when(pl.col("tahun") == 2025)
+            .then(pl.lit("siasn"))
+            .otherwise(pl.lit("export"))
+        )
+    )
+    assert by_source.equals(result)

@@ -260,6 +260,21 @@ def test_groups_of_four_are_suppressed_and_carry_no_figures() -> None:
     gap = indicator_fairness.self_gap_by_group(gaps, dimensions=["gender"])
     assert gap.filter(pl.col("group_value") == "P").row(0, named=True)["mean_gap"] is None
 
+    # ratings-only SIASN records (n_indicators = 0) have no gap to compare: left out by the
+    # filter (here they carry one, to tell it from dropping NULLs), and a year of them alone
+    # gives no row at all
+    siasn = gaps.with_columns(
+        employee_key=pl.col("employee_key") + "-siasn",
+        n_indicators=pl.lit(0),
+        mean_self_supervisor_gap=pl.lit(-9.0),
+    )
+    with_siasn = indicator_fairness.self_gap_by_group(
+        pl.concat([gaps.with_columns(n_indicators=pl.lit(2)), siasn]), dimensions=["gender"]
+    )
+    assert_frame_equal(with_siasn, gap)
+    siasn_year = siasn.with_columns(tahun=pl.col("tahun") + 1)
+    assert indicator_fairness.self_gap_by_group(siasn_year, dimensions=["gender"]).is_empty()
+
     small_rater = raters.rater_effects(_rated({"a" * 16: ["Baik"] * 4, "b" * 16: ["Baik"] * 9}))
     row = small_rater.filter(pl.col("penilai_key") == "a" * 16).row(0, named=True)
     assert row["suppressed"] and row["n_ratees"] is None and row["raw_effect"] is None

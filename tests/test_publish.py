@@ -128,3 +128,40 @@ def test_changes_beside_a_hidden_figure_do_not_give_it_back(tmp_path: Path) -> N
         ("B", 2024, 1, 6, None, 70.0, None),
         ("B", 2024, 2, 7, 1, 75.0, 5.0),
     ]
+
+
+def test_means_over_few_employees_with_indicators_are_hidden(tmp_path: Path) -> None:
+    """Means need indicator rows, so they are over n_with_indicators employees, not over
+    n_assessed (SIASN records are ratings only). A 2024: 40 assessed but only 3 with
+    indicators -> the means over those 3 (and their count, their indicator rows and the
+    mean's change) are hidden; predikat figures over all 40 stay. A 2025's change (0.97 -
+    the hidden 0.95) would give the hidden mean back: hidden too. B: SIASN records only, no
+    one with indicators is no small group. C: 3 assessed -> everything hidden by n_assessed.
+    D: 3 assessed, none with indicators -> hidden by n_assessed."""
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.mart_agency_year as select * from (values "
+            "('A', 2023, 40, 30, 120, 10, 0.90::double, 0.05::double, null::double), "
+            "('A', 2024, 40, 3, 12, 12, 0.95, 0.10, 0.05), "
+            "('A', 2025, 40, 30, 120, 11, 0.97, 0.02, 0.02), "
+            "('B', 2024, 40, 0, 0, 9, null, null, null), "
+            "('C', 2024, 3, 3, 9, 1, 0.80, 0.00, null), "
+            "('D', 2024, 3, 0, 0, 1, null, null, null)) "
+            "t(kode_opd, tahun, n_assessed, n_with_indicators, n_indicator_rows, "
+            "n_sangat_baik, mean_achievement, mean_self_supervisor_gap, "
+            "mean_achievement_change)"
+        )
+    target = tmp_path / "planners.duckdb"
+    publish_extract(build, target, ["marts"], min_group_size=5)
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute("select * from marts.mart_agency_year order by all").fetchall()
+    assert rows == [
+        ("A", 2023, 40, 30, 120, 10, 0.90, 0.05, None),
+        ("A", 2024, 40, None, None, 12, None, None, None),
+        ("A", 2025, 40, 30, 120, 11, 0.97, 0.02, None),
+        ("B", 2024, 40, 0, 0, 9, None, None, None),
+        ("C", 2024, *[None] * 7),
+        ("D", 2024, *[None] * 7),
+    ]

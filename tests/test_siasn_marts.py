@@ -33,8 +33,13 @@ ROSTER = f"""nip,pns_id,kode_opd,unit_kerja,jabatan,jenis_jabatan,golongan
 """
 ATAS, SESUAI, BAWAH = "DI ATAS EKSPEKTASI", "SESUAI EKSPEKTASI", "DI BAWAH EKSPEKTASI"
 CODES = {ATAS: 1, SESUAI: 2, BAWAH: 3}
-KUADRAN = {"Sangat Baik": 1, "Baik": 2, "Butuh Perbaikan": 3, "Kurang/Misconduct": 4,
-           "Sangat Kurang": 5}
+KUADRAN = {
+    "Sangat Baik": 1,
+    "Baik": 2,
+    "Butuh Perbaikan": 3,
+    "Kurang/Misconduct": 4,
+    "Sangat Kurang": 5,
+}
 # employee -> (kode_opd, hasil kerja, perilaku, predikat) of the annual 2024 assessment
 ANNUAL = {
     E1: ("OPD01", SESUAI, SESUAI, "Baik"),
@@ -45,10 +50,22 @@ ANNUAL = {
 }
 # Hand-computed from ANNUAL: predikat counts per agency-year (2024, TAHUNAN).
 EXPECTED_YEAR = {
-    "OPD01": {"n_assessed": 3, "n_sangat_baik": 1, "n_baik": 1, "n_butuh_perbaikan": 1,
-              "n_kurang_misconduct": 0, "n_sangat_kurang": 0},
-    "OPD02": {"n_assessed": 2, "n_sangat_baik": 0, "n_baik": 1, "n_butuh_perbaikan": 0,
-              "n_kurang_misconduct": 0, "n_sangat_kurang": 1},
+    "OPD01": {
+        "n_assessed": 3,
+        "n_sangat_baik": 1,
+        "n_baik": 1,
+        "n_butuh_perbaikan": 1,
+        "n_kurang_misconduct": 0,
+        "n_sangat_kurang": 0,
+    },
+    "OPD02": {
+        "n_assessed": 2,
+        "n_sangat_baik": 0,
+        "n_baik": 1,
+        "n_butuh_perbaikan": 0,
+        "n_kurang_misconduct": 0,
+        "n_sangat_kurang": 1,
+    },
 }
 COUNTS = list(EXPECTED_YEAR["OPD01"])
 

@@ -28,6 +28,7 @@ EMPLOYEE_PERIOD_COLUMNS = [
     "employee_key", "tahun", "periode", "period_kind", "period_end_date", "kode_opd",
     "golongan", "jenis_jabatan", "gender", "age_band", "predikat", "rating_hasil_kerja",
     "rating_perilaku", "mean_achievement", "penilai_key", "mean_self_supervisor_gap",
+    "n_indicators",  # 0 on ratings-only SIASN records: sources.with_indicators
 ]  # fmt: skip
 
 

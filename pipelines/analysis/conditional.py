@@ -22,7 +22,10 @@ p-value; ``findings.judge`` decides the verdict.
 
 Identification, so the fit means what it says:
 
-- complete cases only (outcome, group, achievement and golongan present);
+- rows with indicator rows only (``sources.with_indicators``: ratings-only SIASN records
+  have no achievement to hold equal; a tahun with SIASN records only is not assessable,
+  ``sources.RATINGS_ONLY_REASON``), then complete cases (outcome, group, achievement
+  and golongan present);
 - agencies with fewer than ``MIN_AGENCY_ROWS`` rows share one pooled dummy (a fixed
   effect estimated from a handful of people biases a logit's other coefficients);
 - an agency whose every row sits at the lowest or the highest observed level is dropped:
@@ -43,14 +46,15 @@ with more than ``MAX_FIT_ROWS`` (50 000) usable rows is fitted on a seeded rando
 of 50 000 rows (seed ``SAMPLE_SEED``); n and n_reference then count the sampled rows.
 
 Input columns: employee_key, tahun, kode_opd, golongan, mean_achievement, predikat,
-rating_hasil_kerja, rating_perilaku and each dimension's column (gender "L"/"P").
+rating_hasil_kerja, rating_perilaku and each dimension's column (gender "L"/"P");
+n_indicators (or source) when the frame may hold SIASN records.
 
-Not assessed (verdict set here, reason in Bahasa Indonesia, no p-value): achievement or
-the outcome missing for the year, only one outcome level observed, the group confounded
-with agency/golongan, or a fit that fails or does not converge (statsmodels' convergence
-and Hessian warnings are silenced and read from the result instead). A group, or the
-reference, with fewer than ``min_group_size`` usable rows is ``suppressed`` (every figure
-NULL).
+Not assessed (verdict set here, reason in Bahasa Indonesia, no p-value): only ratings-only
+(SIASN) records for the year, achievement or the outcome missing for the year, only one
+outcome level observed, the group confounded with agency/golongan, or a fit that fails
+or does not converge (statsmodels' convergence and Hessian warnings are silenced and read
+from the result instead). A group, or the reference, with fewer than ``min_group_size``
+usable rows is ``suppressed`` (every figure NULL).
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from scipy import sparse, stats
 from pipelines.analysis import findings
 from pipelines.analysis.fairness import choose_reference
 from pipelines.analysis.ordered_logit import fit_ordered_logit
+from pipelines.analysis.sources import RATINGS_ONLY_REASON, with_indicators
 from pipelines.rules import golongan, predikat
 
 FAMILY = "conditional_rating"
@@ -234,6 +239,9 @@ def _assess(
 
     if rows.is_empty():
         return rows_for(preferred, f"Data {_label(outcome)} tidak tersedia")
+    rows = with_indicators(rows)
+    if rows.is_empty():
+        return rows_for(preferred, RATINGS_ONLY_REASON)
     if rows["mean_achievement"].is_null().all():
         return rows_for(preferred, "Capaian tidak tersedia")
     usable = rows.drop_nulls(["mean_achievement", "golongan_rank", "kode_opd"])

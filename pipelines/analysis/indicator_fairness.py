@@ -24,8 +24,14 @@ import polars as pl
 from scipy import stats
 
 from pipelines.analysis import findings
-from pipelines.analysis.fairness import DIMENSIONS, choose_reference, group_column, year_outcomes
+from pipelines.analysis.fairness import (
+    DIMENSIONS,
+    choose_reference,
+    group_column,
+    year_outcomes,
+)
 from pipelines.analysis.inference import ALPHA, DIFFERENCE_TEST_SCHEMA, welch, with_bh
+from pipelines.analysis.sources import with_indicators
 
 WOMEN, MEN = "P", "L"
 
@@ -126,9 +132,12 @@ def indicator_fairness(
 
 def employee_year_gaps(employee_period: pl.DataFrame) -> pl.DataFrame:
     """Attributes of each employee-year (``year_outcomes``) with the mean self-minus-supervisor
-    gap over all its periods (NULL gaps ignored; employee-years without any dropped)."""
+    gap over its periods with indicator rows (``with_indicators``: ratings-only SIASN
+    records have no gap to compare, they are not assessable, so an employee-year or a
+    tahun with SIASN records only has no row here); NULL gaps of such periods ignored."""
     gaps = (
-        employee_period.drop_nulls("mean_self_supervisor_gap")
+        with_indicators(employee_period)
+        .drop_nulls("mean_self_supervisor_gap")
         .group_by("employee_key", "tahun")
         .agg(gap=pl.col("mean_self_supervisor_gap").mean())
     )

@@ -25,6 +25,10 @@ NOTICES = {("raw", "blocked_quarters"): ("notices", "blocked_quarters")}
 # Small-cell suppression of the marts in the extracts: when the count column of a row is
 # below the publishable minimum (but not zero), the count and every figure computed over that
 # group (columns starting with these prefixes) are published as NULL: the row keeps its keys.
+# The means need indicator rows (SIASN records are ratings only), so they are over the
+# n_with_indicators employees, a group of its own: hidden when it is small even if n_assessed
+# is large, and still hidden with everything else when n_assessed is small (n_assessed comes
+# first: the counts it hides are NULL, so the n_with_indicators pass leaves those rows be).
 MART_SUPPRESSION = {
     "n_assessed": (
         "n_indicator_rows",
@@ -44,6 +48,7 @@ MART_SUPPRESSION = {
         "passed",
         "violation",
     ),
+    "n_with_indicators": ("n_indicator_rows", "mean_achievement", "mean_self_supervisor_gap"),
     "n_responden": ("ikm", "nrr_"),
     "n_employees": ("jp_", "share_20jp", "n_training_need"),
 }
