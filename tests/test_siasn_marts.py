@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
+from pipelines.analysis import audit, findings, sources
 from pipelines.ingest import assessments
 from tests.ingest_support import materialize_sources
 from tests.test_dbt_models import run_dbt
@@ -256,3 +258,38 @@ def test_disagreement_counts_the_export_and_is_audited(
             "ratings_differ": True,
         }
     ]
+
+
+def test_indicator_families_say_not_assessable_on_ratings_only_years(siasn_only: Path) -> None:
+    """SIASN records alone: the indicator families have nothing to test in 2024 for either
+    agency, and say so (one not_assessable row each) rather than staying silent."""
+    with duckdb.connect(str(siasn_only), read_only=True) as con:
+        inputs = audit.FindingInputs(
+            employee_period=con.sql(
+                f"select {', '.join(audit.EMPLOYEE_PERIOD_COLUMNS)}"
+                " from intermediate.int_employee_period"
+            ).pl(),
+            indicator_year=con.sql("select * from intermediate.int_employee_indicator_year").pl(),
+            predikat_organisasi=con.sql(
+                "select kode_opd, tahun, predikat_organisasi from marts.mart_agency_year"
+            ).pl(),
+        )
+    judged = audit.judged(audit.candidates(inputs, min_group_size=1))
+    got = judged.filter(pl.col("family").is_in(list(audit.RATINGS_ONLY_FAMILIES)))
+    assert sorted(got.select("family", "tahun", "kode_opd", "verdict").rows()) == [
+        (family, 2024, opd, findings.NOT_ASSESSABLE)
+        for family in sorted(audit.RATINGS_ONLY_FAMILIES)
+        for opd in ("OPD01", "OPD02")
+    ]
+    assert set(got["reason"]) == {sources.RATINGS_ONLY_REASON}
+
+
+def test_agency_year_with_any_indicator_rows_is_not_ratings_only() -> None:
+    period = pl.DataFrame(
+        {
+            "tahun": [2024, 2024, 2024, 2025],
+            "kode_opd": ["A", "A", "B", "A"],
+            "n_indicators": [0, 4, 0, None],
+        }
+    )
+    assert sources.ratings_only_agency_years(period).rows() == [(2024, "B"), (2025, "A")]

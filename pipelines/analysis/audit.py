@@ -20,6 +20,7 @@ from pipelines.analysis import (
     findings,
     indicator_fairness,
     raters,
+    sources,
     trends,
 )
 
@@ -30,6 +31,11 @@ EMPLOYEE_PERIOD_COLUMNS = [
     "rating_perilaku", "mean_achievement", "penilai_key", "mean_self_supervisor_gap",
     "n_indicators",  # 0 on ratings-only SIASN records: sources.with_indicators
 ]  # fmt: skip
+
+
+# Families that test indicator rows, and the outcome each tests: ratings-only agency-years
+# (SIASN records alone) are not assessable for them.
+RATINGS_ONLY_FAMILIES = {"indicator": "achievement", difficulty.FAMILY: "share_meeting_target"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ def candidates(
         raters.rater_candidates(rater_effects, min_group_size),
         indicator_fairness.indicator_candidates(indicator_table, min_group_size),
         difficulty.indicator_difficulty(indicator_year_with_jabatan(inputs, years), min_group_size),
+        sources.ratings_only_candidates(period, RATINGS_ONLY_FAMILIES),
         conditional.conditional_rating(years, min_group_size),
     ]
     if inputs.curve is not None:

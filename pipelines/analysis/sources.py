@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.analysis import findings
+
 # Why achievement and the self/supervisor gap cannot be judged where there are no
 # indicator rows: the records are BKN SIASN ratings only (not missing data).
 RATINGS_ONLY_REASON = (
@@ -26,3 +28,34 @@ def with_indicators(frame: pl.DataFrame) -> pl.DataFrame:
     if "source" in frame.columns:
         return frame.filter(pl.col("source") == "export")
     return frame
+
+
+def ratings_only_agency_years(frame: pl.DataFrame) -> pl.DataFrame:
+    """(tahun, kode_opd) whose records are all ratings only: there the indicator families
+    have no rows to test, and must say "not assessable" rather than stay silent."""
+    if "n_indicators" not in frame.columns:
+        return pl.DataFrame(schema={"tahun": pl.Int32, "kode_opd": pl.Utf8})
+    return (
+        frame.group_by("tahun", "kode_opd")
+        .agg(pl.col("n_indicators").fill_null(0).max().alias("most"))
+        .filter(pl.col("most") == 0)
+        .select(pl.col("tahun").cast(pl.Int32), "kode_opd")
+        .sort("tahun", "kode_opd")
+    )
+
+
+def ratings_only_candidates(frame: pl.DataFrame, families: dict[str, str]) -> pl.DataFrame:
+    """A not_assessable findings row per ratings-only agency-year and indicator family
+    (``families``: family -> outcome it would have tested)."""
+    return findings.candidates(
+        {
+            "family": family,
+            "tahun": tahun,
+            "kode_opd": kode_opd,
+            "outcome": outcome,
+            "verdict": findings.NOT_ASSESSABLE,
+            "reason": RATINGS_ONLY_REASON,
+        }
+        for tahun, kode_opd in ratings_only_agency_years(frame).iter_rows()
+        for family, outcome in families.items()
+    )
