@@ -4,19 +4,21 @@ quarantined with a reason; names and document paths stored nowhere."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 
 from pipelines.ingest import siasn
 from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError, read_export
 from pipelines.ingest.reference import ReferenceFileError, read_pegawai
 from pipelines.rules.pseudonym import pseudonym
-from tests.ingest_support import load_folder
+from tests.ingest_support import Loaded, load_folder
 
 KEY = b"test-key"
 E1, E2, E3, E4 = (
@@ -338,3 +340,85 @@ def test_without_a_roster_nothing_is_placed(tmp_path: Path) -> None:
     result = load_folder(siasn.definition, data_dir, {"OPD01", "OPD02"}, KEY)
     assert result.raw.height == 0
     assert result.quarantine.select("source_file", "source_row").unique().height == RECORDS
+
+
+def write_table(path: Path, records: list[dict[str, object]]) -> None:
+    """Records as a SIMPEG mirror exports them: a semicolon CSV or an .xlsx sheet with
+    SIASN's column names (Excel numbers where the JSON had numbers)."""
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    rows = [[r.get(c) for c in columns] for r in records]
+    if path.suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerows([columns, *[["" if v is None else v for v in r] for r in rows]])
+        return
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet("kinerja")
+        for i, row in enumerate([columns, *rows]):
+            for j, value in enumerate(row):
+                if value is not None:
+                    sheet.write(i, j, value)
+
+
+def test_csv_and_xlsx_tables_load_as_the_json_does(tmp_path: Path) -> None:
+    """A SIMPEG mirror's tables with SIASN's column names (periodic records as CSV, annual
+    ones as XLSX) give the same normalised rows and quarantine reasons as the JSON array
+    of the same records. A table holding both kinds has perilakuKerjaNilai twice (the
+    annual record's capital P): rejected whole, naming both columns' places."""
+    periodic_records = [ARRAY[0], ARRAY[1], ARRAY[2], LINES[0]]
+    annual_records = [RESPONSE["data"][1], RESPONSE["data"][3]]
+    loaded: dict[str, Loaded] = {}
+    for layout in ("json", "tables"):
+        data_dir = write_folder(tmp_path / layout)
+        folder = data_dir / "raw" / "siasn"
+        for old in folder.iterdir():
+            old.unlink()
+        if layout == "json":
+            (folder / "mirror.json").write_text(json.dumps(periodic_records + annual_records))
+        else:
+            write_table(folder / "periodik.csv", periodic_records)
+            write_table(folder / "skp22.xlsx", annual_records)
+            write_table(folder / "both.csv", periodic_records + annual_records)
+        loaded[layout] = load_folder(siasn.definition, data_dir, context(data_dir), KEY)
+    columns = [*siasn.OUTPUT, "quarter"]
+
+    def normalised(frame: pl.DataFrame) -> list[dict[str, object]]:
+        return frame.select(columns).sort("siasn_id").to_dicts()
+
+    def reasons(frame: pl.DataFrame) -> list[tuple[str, str]]:
+        return sorted(frame.select("column_name", "reason").rows())
+
+    by_json, tables = loaded["json"], loaded["tables"]
+    assert [r["siasn_id"] for r in normalised(by_json.raw)] == ["per-1", "per-2", "per-4", "skp-2"]
+    assert normalised(tables.raw) == normalised(by_json.raw)
+    assert reasons(tables.quarantine) == reasons(by_json.quarantine)
+    assert [c for c, _ in reasons(tables.quarantine)] == [
+        "hasilkinerjanilai",
+        "kuadrankinerjanilai",
+    ]
+    assert tables.load.rows_read == by_json.load.rows_read == 6
+    errors = tables.files.filter(pl.col("error").is_not_null())
+    assert errors["source_file"].to_list() == ["raw/siasn/both.csv"]
+    assert "perilakukerjanilai (columns 12 (L) and 29 (AC))" in errors["error"][0]
+
+
+def test_hostile_json_names_the_file_and_the_place(tmp_path: Path) -> None:
+    """Latin-1 bytes, nesting deep enough to exhaust the parser, and records that are not
+    objects: the first two reject the file with a reason, the last quarantines the record."""
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('[{"tahun": 2024, "nama": "Bu Sri Rahayu Pr\u00e9"}]'.encode("latin-1"))
+    with pytest.raises(ExportReadError, match=r"latin.json: is not UTF-8 text \(byte 43\)"):
+        read_export(latin, ["tahun"], "latin.json")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ExportReadError, match="deep.json: is not readable JSON"):
+        read_export(deep, ["tahun"], "deep.json")
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text('[1, "x", null, {"tahun": 2024}]')
+    frame = read_export(mixed, ["tahun"], "mixed.json")
+    assert frame.select("source_row", "tahun", "_record_problem").rows() == [
+        (1, None, "record is not a JSON object ('1')"),
+        (2, None, "record is not a JSON object ('x')"),
+        (3, None, "record is not a JSON object ('null')"),
+        (4, "2024", None),
+    ]
