@@ -111,9 +111,15 @@ def export_row(nip: str, periode: str, hasil: str, perilaku: str, predikat: str)
     )
 
 
-def write_folder(data_dir: Path, siasn: bool, export: dict[str, tuple[str, str, str]]) -> None:
+def write_folder(
+    data_dir: Path,
+    siasn: bool,
+    export: dict[str, tuple[str, str, str]],
+    revision: dict[str, object] | None = None,
+) -> None:
     """Reference files, SIASN records (annual for all five + one TW II) when ``siasn``, and an
-    own export with one indicator row per employee of ``export`` (nip -> ratings, predikat)."""
+    own export with one indicator row per employee of ``export`` (nip -> ratings, predikat);
+    ``revision``: one annual record re-submitted in a later file."""
     reference = data_dir / "reference"
     reference.mkdir(parents=True)
     (reference / "agencies.csv").write_text(
@@ -129,6 +135,8 @@ def write_folder(data_dir: Path, siasn: bool, export: dict[str, tuple[str, str, 
         records = [annual_record(nip, n) for n, nip in enumerate(ANNUAL, start=1)]
         (folder / "skp22_2024.json").write_text(json.dumps({"code": 1, "data": records}))
         (folder / "periodik_2024.json").write_text(json.dumps([periodic_record()]))
+        if revision:
+            (folder / "skp22_2024_revisi.json").write_text(json.dumps([revision]))
     if export:
         folder = data_dir / "raw" / "assessments"
         folder.mkdir(parents=True)
@@ -152,7 +160,7 @@ def build(tmp: Path, monkeypatch: pytest.MonkeyPatch, **folder: object) -> Path:
     failures = [
         f"{r.node.unique_id}: {r.status} {r.message}"
         for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
+        if str(r.status) in ("error", "fail")
     ]
     assert result.success, f"dbt build failed: {result.exception} {failures}"
     return warehouse
@@ -233,13 +241,33 @@ def test_disagreement_counts_the_export_and_is_audited(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """E5's export says Butuh Perbaikan (DI BAWAH / SESUAI), SIASN Sangat Kurang; E4 is in
-    SIASN only. The export's predikat counts; the pair is listed once."""
+    SIASN only, re-submitted. The export's predikat counts and the pair is listed once; E4's
+    later record counts and the earlier one is listed as superseded."""
     export = {nip: v[1:] for nip, v in ANNUAL.items() if nip != E4}
     export[E5] = (BAWAH, SESUAI, "Butuh Perbaikan")
-    warehouse = build(tmp_path, monkeypatch, siasn=True, export=export)
+    # E4's SIASN record re-submitted later: Sangat Baik (DI ATAS / DI ATAS) replaces Baik
+    revision = annual_record(E4, 9) | {"hasilKinerjaNilai": 1, "KuadranKinerjaNilai": 1}
+    warehouse = build(tmp_path, monkeypatch, siasn=True, export=export, revision=revision)
     opd02 = year_counts(warehouse)["OPD02"]
-    assert (opd02["n_assessed"], opd02["n_baik"], opd02["n_butuh_perbaikan"]) == (2, 1, 1)
-    assert opd02["n_sangat_kurang"] == 0
+    assert (opd02["n_assessed"], opd02["n_sangat_baik"], opd02["n_butuh_perbaikan"]) == (2, 1, 1)
+    assert opd02["n_baik"] == opd02["n_sangat_kurang"] == 0
+    superseded = rows(
+        warehouse,
+        "select source, kode_opd, periode, kode_indikator, source_file, source_row,"
+        " winning_source_file, drop_reason from audit.audit_superseded_submissions",
+    )
+    assert superseded == [
+        {
+            "source": "siasn",
+            "kode_opd": "OPD02",
+            "periode": "TAHUNAN",
+            "kode_indikator": None,
+            "source_file": "raw/siasn/skp22_2024.json",
+            "source_row": 4,
+            "winning_source_file": "raw/siasn/skp22_2024_revisi.json",
+            "drop_reason": "superseded by a later file for the same employee-period",
+        }
+    ]
     # E4 is ratings-only: the mean is over E5 alone
     assert (opd02["n_with_indicators"], opd02["n_indicator_rows"]) == (1, 1)
     audit = rows(

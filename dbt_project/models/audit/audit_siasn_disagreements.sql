@@ -37,6 +37,7 @@ select
 from export as e
 inner join {{ ref('stg_siasn') }} as s
     on e.employee_key = s.employee_key and e.tahun = s.tahun and e.periode = s.periode
-where e.predikat is distinct from s.predikat
+    and s.is_kept
+where (e.predikat is distinct from s.predikat
     or e.rating_hasil_kerja is distinct from s.rating_hasil_kerja
-    or e.rating_perilaku is distinct from s.rating_perilaku
+    or e.rating_perilaku is distinct from s.rating_perilaku)

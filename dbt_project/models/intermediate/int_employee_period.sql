@@ -65,7 +65,7 @@ siasn as (
         s.source_file,
         'siasn' as source
     from {{ ref('stg_siasn') }} as s
-    where not exists (
+    where s.is_kept and not exists (
         select 1
         from per_period as e
         where e.employee_key = s.employee_key and e.tahun = s.tahun and e.periode = s.periode

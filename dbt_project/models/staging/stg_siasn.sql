@@ -1,8 +1,9 @@
--- SIASN performance records (BKN rw-skp22 annual SKP and rw-kinerjaperiodik) that count: one
--- row per employee_key x tahun x periode. Ratings only: a SIASN record carries no indicator
+-- SIASN performance records (BKN rw-skp22 annual SKP and rw-kinerjaperiodik), every loaded
+-- record; the ones that count (is_kept) are one per employee_key x tahun x periode. Ratings only: a SIASN record carries no indicator
 -- rows. Agency and groups are the roster's (ingestion placed the record by reference/pegawai.csv).
 -- The same employee-period in several records: the file whose path sorts latest wins, inside
--- it the highest source_row (as stg_assessment_rows does for exports). No NIP leaves staging:
+-- it the highest source_row (as stg_assessment_rows does for exports); the others keep a
+-- drop_reason and are listed in audit_superseded_submissions. No NIP leaves staging:
 -- the NIP-derived fields are computed here as stg_assessment_rows does (docs/domain.md#nip).
 {{ quarter_incremental_config() }}
 
@@ -17,7 +18,8 @@ ranked as (
         row_number() over (
             partition by employee_key, tahun, periode
             order by source_file desc, source_row desc
-        ) as rank_in_period
+        ) as rank_in_period,
+        max(source_file) over (partition by employee_key, tahun, periode) as winning_source_file
     from source
 )
 
@@ -45,6 +47,13 @@ select
     source_file,
     source_row,
     file_sha256,
-    quarter
+    quarter,
+    winning_source_file,
+    rank_in_period = 1 as is_kept,
+    case
+        when source_file <> winning_source_file
+            then 'superseded by a later file for the same employee-period'
+        when rank_in_period > 1
+            then 'employee-period repeated in the same file: the later record wins'
+    end as drop_reason
 from ranked
-where rank_in_period = 1
