@@ -26,7 +26,6 @@ from pipelines.rules.pseudonym import load_key
 from pipelines.settings import SOURCES, Settings
 from pipelines.warehouse import replace_tables
 
-
 FILES_SPEC = dg.AssetSpec(
     dg.AssetKey(["raw", "files"]),
     deps=[dg.AssetKey(["raw", source]) for source in SOURCES],
