@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines.analysis import audit, findings, sources
+from pipelines.cli.summary import source_counts
 from pipelines.ingest import assessments
 from tests.ingest_support import materialize_sources
 from tests.test_dbt_models import run_dbt
@@ -268,6 +269,11 @@ def test_disagreement_counts_the_export_and_is_audited(
             "drop_reason": "superseded by a later file for the same employee-period",
         }
     ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        counts = {c.source: c for c in source_counts(con)}
+    # the run's summary: 5 annual + 1 periodic + 1 revision read, the earlier record superseded
+    assert (counts["siasn"].read, counts["siasn"].superseded, counts["siasn"].loaded) == (7, 1, 6)
+    assert counts["assessments"].superseded == 0
     # E4 is ratings-only: the mean is over E5 alone
     assert (opd02["n_with_indicators"], opd02["n_indicator_rows"]) == (1, 1)
     audit = rows(

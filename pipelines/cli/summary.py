@@ -9,11 +9,12 @@ import duckdb
 
 from pipelines.settings import SOURCES
 
-# Valid rows staging leaves out, by the audit model listing them: re-submitted assessments
-# and repeated training attendances (their JP would count twice).
+# Valid rows staging leaves out, by the audit rows listing them: re-submitted assessments and
+# SIASN records, and repeated training attendances (their JP would count twice).
 DROPPED_IN_STAGING = {
-    "assessments": "audit_superseded_submissions",
-    "training": "audit_training_duplicates",
+    "assessments": "audit.audit_superseded_submissions where source = 'assessments'",
+    "siasn": "audit.audit_superseded_submissions where source = 'siasn'",
+    "training": "audit.audit_training_duplicates",
 }
 
 
@@ -53,7 +54,7 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> list[SourceCounts]:
             con, f"select count(error) from raw.files where source = '{source}'"
         )
         superseded = (
-            _scalar(con, f"select count(*) from audit.{DROPPED_IN_STAGING[source]}")
+            _scalar(con, f"select count(*) from {DROPPED_IN_STAGING[source]}")
             if source in DROPPED_IN_STAGING
             else 0
         )
@@ -89,7 +90,8 @@ def render(warehouse: Path, reports_dir: Path | None = None) -> str:
     lines.append("marts: " + ", ".join(f"marts.{name} ({n} rows)" for name, n in marts.items()))
     lines.append("(unreadable files are rejected whole; raw.files.error says why)")
     lines.append(
-        "(superseded: assessment re-submissions and repeated training records, in audit.*)"
+        "(superseded: re-submitted assessments and SIASN records, repeated training records;"
+        " in audit.*)"
     )
     lines.append(f"warehouse: {warehouse}")
     if reports_dir is not None:
