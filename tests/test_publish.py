@@ -165,3 +165,34 @@ def test_means_over_few_employees_with_indicators_are_hidden(tmp_path: Path) -> 
         ("C", 2024, *[None] * 7),
         ("D", 2024, *[None] * 7),
     ]
+
+
+def test_paths_named_after_an_employee_are_masked(tmp_path: Path) -> None:
+    """SIASN responses saved per employee carry the NIP in the file name: the extracts mask
+    every 18-digit run in path columns; the checksum still tells the files apart."""
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema audit")
+        con.execute(
+            "create table audit.audit_superseded_submissions as select * from (values "
+            "('raw/siasn/mna/rw-skp22_198501012010011001.json', 'raw/siasn/b_198501012010011001_"
+            "199002022015032002.json', 'aa', 'raw/siasn/rw-skp22_198501012010011001.json', 1), "
+            "('raw/assessments/2024_tw1.csv', null, 'bb', 'nip 198501012010011001', 2)) "
+            "t(source_file, winning_source_file, file_sha256, note, source_row)"
+        )
+    target = tmp_path / "evaluators.duckdb"
+    publish_extract(build, target, ["audit"])
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute(
+            "select * from audit.audit_superseded_submissions order by all"
+        ).fetchall()
+    assert rows == [
+        ("raw/assessments/2024_tw1.csv", None, "bb", "nip 198501012010011001", 2),
+        (
+            "raw/siasn/mna/rw-skp22_<NIP>.json",
+            "raw/siasn/b_<NIP>_<NIP>.json",
+            "aa",
+            "raw/siasn/rw-skp22_198501012010011001.json",  # not a path column: left as is
+            1,
+        ),
+    ]

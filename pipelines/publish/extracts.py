@@ -54,6 +54,14 @@ MART_SUPPRESSION = {
 }
 
 
+# File paths are lineage, but a file may be named after a person: SIASN responses are often
+# saved per employee (rw-skp22_<nip>.json). The extracts publish paths with every 18-digit
+# run (a NIP's shape) masked; the file stays identifiable by file_sha256 and, for the data
+# owner, by the full path in the warehouse.
+PATH_COLUMN = "%source_file%"
+NIP_RUN, NIP_MASK = "[0-9]{18}", "<NIP>"
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -231,6 +239,21 @@ def _hide_trend_values(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _copy_select(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    """SELECT of a source table for an extract, with NIP-shaped runs in paths masked."""
+    paths = con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'source' "
+        "and table_schema = ? and table_name = ? and data_type = 'VARCHAR' "
+        "and column_name like ? order by ordinal_position",
+        [schema, name, PATH_COLUMN],
+    ).fetchall()
+    masked = ", ".join(
+        f"regexp_replace(\"{c}\", '{NIP_RUN}', '{NIP_MASK}', 'g') AS \"{c}\"" for (c,) in paths
+    )
+    replace = f" REPLACE ({masked})" if masked else ""
+    return f'SELECT *{replace} FROM source."{schema}"."{name}"'
+
+
 def publish_extract(
     build: Path, target: Path, selection: Iterable[str], min_group_size: int | None = None
 ) -> list[str]:
@@ -250,16 +273,15 @@ def publish_extract(
             hidden_agencies = hidden_agency_years(con, "source")
             for schema, name in _tables(con, selection):
                 con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                con.execute(
-                    f'CREATE TABLE "{schema}"."{name}" AS SELECT * FROM source."{schema}"."{name}"'
-                )
+                select = _copy_select(con, schema, name)
+                con.execute(f'CREATE TABLE "{schema}"."{name}" AS {select}')
                 copied.append(f"{schema}.{name}")
             for (schema, name), (to_schema, to_name) in NOTICES.items():
                 if (schema, name) in _tables(con, [f"{schema}.{name}"]):
                     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{to_schema}"')
                     con.execute(
                         f'CREATE TABLE "{to_schema}"."{to_name}" AS '
-                        f'SELECT * FROM source."{schema}"."{name}"'
+                        f"{_copy_select(con, schema, name)}"
                     )
             con.execute("DETACH source")
             if min_group_size is not None:
