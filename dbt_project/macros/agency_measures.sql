@@ -60,6 +60,7 @@ left join {{ ref('ikm_grades') }} as g
     cast({{ a }}.share_{{ p.slug }} as double) as share_{{ p.slug }},
     {%- endfor %}
     cast({{ a }}.mean_achievement as double) as mean_achievement,
+    cast({{ capaian_band(a ~ '.mean_achievement') }} as varchar) as capaian_band,
     cast({{ a }}.mean_self_supervisor_gap as double) as mean_self_supervisor_gap,
     cast(coalesce({{ a }}.n_predikat_mismatch, 0) as integer) as n_predikat_mismatch
 {%- endmacro %}

@@ -59,8 +59,31 @@ end
 
 {#- Achievement (capaian) of an indicator row: realisasi over target (target is never 0 in
     staging); docs/domain.md#capaian. -#}
-{% macro achievement(realisasi, target) -%}
-{{ realisasi }} / {{ target }}
+{#- Capaian (achievement) of one indicator value as a fraction, 1.0 = 100%
+    (docs/domain.md#indicator-direction): arah naik (higher is better) R/T; arah turun (lower is
+    better: time, cost) (2T - R)/T floored at 0 (PermenPANRB 8/2021). NULL when the target is 0
+    or missing. Never capped. Python twin: pipelines/rules/indicator.py capaian(). -#}
+{% macro capaian(realisasi, target, arah) -%}
+case
+    when {{ target }} is null or {{ target }} = 0 or {{ realisasi }} is null then null
+    when {{ arah }} = 'turun'
+        then greatest((2 * {{ target }} - {{ realisasi }}) / {{ target }}, 0)
+    else {{ realisasi }} / {{ target }}
+end
+{%- endmacro %}
+
+{#- The capaian band (seed capaian_bands, Permendagri 86/2017 criteria as local governments
+    apply them) of a capaian given as a fraction: the best band whose lower bound the capaian
+    in percent strictly exceeds (90.5% -> Sangat Tinggi, 90% -> Tinggi, above 100% ->
+    Sangat Tinggi); NULL for NULL. Python twin: pipelines/rules/indicator.py band(). -#}
+{% macro capaian_band(fraction) -%}
+(
+    select b.band
+    from {{ ref('capaian_bands') }} as b
+    where {{ fraction }} * 100 > coalesce(b.lower_exclusive_pct, '-infinity'::double)
+    order by b.band_order
+    limit 1
+)
 {%- endmacro %}
 
 {#- Self-assessment minus the supervisor's score, when both are present. -#}

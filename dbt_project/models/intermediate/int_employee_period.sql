@@ -1,8 +1,8 @@
 -- One row per employee_key x tahun x periode. Employee-level fields repeat on every indicator
 -- row; when they disagree (see audit_employee_field_conflicts) the value on the first row of
--- the winning file is used, so the choice is deterministic. Achievement and gap come from
--- the same macros as int_indicator_achievement, not from a join with it (two 25M-row tables
--- at 1M employees). predikat_expected applies the rating matrix (predikat_matrix seed,
+-- the winning file is used, so the choice is deterministic. Achievement (the direction-aware
+-- capaian) and gap come from the same macros as int_indicator_achievement, not from a join
+-- with it (two 25M-row tables at 1M employees). predikat_expected applies the rating matrix (predikat_matrix seed,
 -- docs/domain.md#rating-matrix); triwulan, period_kind and period_end_date come from the periods
 -- seed (docs/domain.md#quarters).
 -- Two formats feed it (docs/domain.md#siasn-records): the own assessment exports
@@ -12,10 +12,11 @@
 -- where the two disagree the pair is listed in audit_siasn_disagreements.
 with rows as (
     select
-        *,
-        {{ achievement('realisasi', 'target') }} as achievement,
-        {{ self_supervisor_gap('nilai_mandiri', 'nilai_atasan') }} as self_supervisor_gap
-    from {{ ref('stg_assessments') }}
+        a.*,
+        {{ capaian('a.realisasi', 'a.target', 'r.arah') }} as achievement,
+        {{ self_supervisor_gap('a.nilai_mandiri', 'a.nilai_atasan') }} as self_supervisor_gap
+    from {{ ref('stg_assessments') }} as a
+    left join {{ ref('int_indicator_rule') }} as r on a.kode_indikator = r.kode_indikator
 ),
 
 per_period as (

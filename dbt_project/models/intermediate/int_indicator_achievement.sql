@@ -1,15 +1,19 @@
--- One row per kept indicator row: achievement ratio and self-vs-supervisor gap.
+-- One row per kept indicator row: its capaian (direction-aware achievement, the indicator's arah
+-- from int_indicator_rule, docs/domain.md#indicator-direction) and self-vs-supervisor gap.
 select
-    employee_key,
-    tahun,
-    periode,
-    kode_indikator,
-    kode_opd,
-    penilai_key,
-    target,
-    realisasi,
-    {{ achievement('realisasi', 'target') }} as achievement,
-    {{ self_supervisor_gap('nilai_mandiri', 'nilai_atasan') }} as self_supervisor_gap,
-    source_file,
-    source_row
-from {{ ref('stg_assessments') }}
+    a.employee_key,
+    a.tahun,
+    a.periode,
+    a.kode_indikator,
+    a.kode_opd,
+    a.penilai_key,
+    a.target,
+    a.realisasi,
+    r.arah,
+    r.jenis_agregasi,
+    {{ capaian('a.realisasi', 'a.target', 'r.arah') }} as achievement,
+    {{ self_supervisor_gap('a.nilai_mandiri', 'a.nilai_atasan') }} as self_supervisor_gap,
+    a.source_file,
+    a.source_row
+from {{ ref('stg_assessments') }} as a
+inner join {{ ref('int_indicator_rule') }} as r on a.kode_indikator = r.kode_indikator
