@@ -50,7 +50,8 @@ RAW_TABLES: dict[str, str] = {
         " tahun INTEGER, periode VARCHAR, kode_indikator VARCHAR, indikator VARCHAR,"
         " target DOUBLE, realisasi DOUBLE, satuan VARCHAR, nilai_mandiri DOUBLE,"
         " nilai_atasan DOUBLE, rating_hasil_kerja VARCHAR, rating_perilaku VARCHAR,"
-        " predikat VARCHAR, nip_penilai VARCHAR, penilai_key VARCHAR, is_pppk BOOLEAN, " + LINEAGE
+        " predikat VARCHAR, nip_penilai VARCHAR, penilai_key VARCHAR, is_pppk BOOLEAN,"
+        " aspek VARCHAR, arah VARCHAR, jenis_agregasi VARCHAR, " + LINEAGE
     ),
     "surveys": (
         "id_responden VARCHAR, tanggal DATE, kode_opd VARCHAR, unit_layanan VARCHAR,"
@@ -77,6 +78,7 @@ RAW_TABLES: dict[str, str] = {
     "service_population": (
         "kode_opd VARCHAR, unit_layanan VARCHAR, tahun INTEGER, populasi INTEGER"
     ),
+    "indikator": "kode_indikator VARCHAR, aspek VARCHAR, arah VARCHAR, jenis_agregasi VARCHAR",
     "files": (
         "source VARCHAR, source_file VARCHAR, quarter DATE, file_sha256 VARCHAR,"
         " n_rows_read INTEGER, n_rows_loaded INTEGER, n_rows_quarantined INTEGER, error VARCHAR"
@@ -191,6 +193,7 @@ def build_raw_warehouse(path: Path) -> None:
         "agencies": agencies,
         "predikat_organisasi": _read("predikat_organisasi.csv"),
         "service_population": _read("service_population.csv"),
+        "indikator": [],
         "files": files,
     }
     con = duckdb.connect(str(path))

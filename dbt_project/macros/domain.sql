@@ -74,13 +74,13 @@ end
 
 {#- The capaian band (seed capaian_bands, Permendagri 86/2017 criteria as local governments
     apply them) of a capaian given as a fraction: the best band whose lower bound the capaian
-    in percent strictly exceeds (90.5% -> Sangat Tinggi, 90% -> Tinggi, above 100% ->
-    Sangat Tinggi); NULL for NULL. Python twin: pipelines/rules/indicator.py band(). -#}
+    in percent (rounded to 9 decimals: 0.9 * 100 is 90.00000000000001 in floating point) strictly
+    exceeds (90.5% -> Sangat Tinggi, 90% -> Tinggi, above 100% -> Sangat Tinggi); NULL for NULL. Python twin: pipelines/rules/indicator.py band(). -#}
 {% macro capaian_band(fraction) -%}
 (
     select b.band
     from {{ ref('capaian_bands') }} as b
-    where {{ fraction }} * 100 > coalesce(b.lower_exclusive_pct, '-infinity'::double)
+    where round({{ fraction }} * 100, 9) > coalesce(b.lower_exclusive_pct, '-infinity'::double)
     order by b.band_order
     limit 1
 )

@@ -9,7 +9,7 @@ import polars as pl
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
-from pipelines.analysis import differencing, protection, trends
+from pipelines.analysis import differencing, outlook, protection, ranking, trends
 from pipelines.analysis.tables import (
     KEYS,
     SMALL_PUBLISHED,
@@ -28,6 +28,10 @@ EMPLOYEE_PERIOD = dg.AssetKey(["intermediate", "int_employee_period"])
 EMPLOYEE_INDICATOR_YEAR = dg.AssetKey(["intermediate", "int_employee_indicator_year"])
 TREND_SERIES = dg.AssetKey(["analysis", "trend_series"])
 TREND_TESTS = dg.AssetKey(["analysis", "trend_tests"])
+AGENCY_RANKING = dg.AssetKey(["analysis", "agency_ranking"])
+YEAR_END_OUTLOOK = dg.AssetKey(["analysis", "year_end_outlook"])
+TRAINING_EMPLOYEE_YEAR = dg.AssetKey(["intermediate", "int_training_employee_year"])
+EMPLOYEE_AGENCY_YEAR = dg.AssetKey(["intermediate", "int_employee_agency_year"])
 # Findings also judge the distribution curve and the trend tests.
 FINDINGS_ALSO_READ = [marts.DISTRIBUTION_CURVE, marts.AGENCY_YEAR, TREND_SERIES, TREND_TESTS]
 
@@ -126,6 +130,109 @@ def every_agency_has_trend_tests(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         passed=not missing,
         metadata={"agencies_without_tests": len(missing), "missing": ", ".join(missing) or "none"},
     )
+
+
+# ---------------------------------------------------------------- planners
+
+
+@dg.asset(
+    key=AGENCY_RANKING,
+    deps=[marts.AGENCY_QUARTER],
+    group_name="analysis",
+    kinds={"duckdb", "polars"},
+    description=(
+        'Agencies ranked within their pemda per quarter on mean capaian and on IKM ("1224"'
+        " ranks, ties at the printed precision); groups under min_group_size not ranked."
+    ),
+)
+def agency_ranking(
+    context: AssetExecutionContext,
+    duckdb: DuckDBResource,
+    settings: dg.ResourceParam[Settings],
+) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        table = ranking.rank_agencies(
+            read_frame(conn, "select * from marts.mart_agency_quarter"), settings.min_group_size
+        )
+        replace_tables(conn, {"analysis.agency_ranking": table})
+    count = table.group_by("status").len()
+    per_status = dict(zip(count["status"], count["len"], strict=True))
+    context.log.info(f"analysis.agency_ranking: {table.height} rows, {per_status}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": table.height,
+            **{f"rows_{s}": per_status.get(s, 0) for s in ranking.STATUSES},
+        }
+    )
+
+
+@dg.asset(
+    key=YEAR_END_OUTLOOK,
+    deps=[
+        marts.AGENCY_INDICATOR_QUARTER,
+        marts.AGENCY_QUARTER,
+        TRAINING_EMPLOYEE_YEAR,
+        EMPLOYEE_AGENCY_YEAR,
+    ],
+    group_name="analysis",
+    kinds={"duckdb", "polars"},
+    description=(
+        "kinerja's projection (no regulation asks for it): each agency's indicators and 20-JP"
+        " coverage at year end if the current pace holds, with 95% intervals and the pace"
+        " still needed; groups under min_group_size suppressed."
+    ),
+)
+def year_end_outlook(
+    context: AssetExecutionContext,
+    duckdb: DuckDBResource,
+    settings: dg.ResourceParam[Settings],
+) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        table = outlook.build_outlook(
+            read_frame(conn, "select * from marts.mart_agency_indicator_quarter"),
+            read_frame(conn, "select * from marts.mart_agency_quarter"),
+            read_frame(conn, "select * from intermediate.int_employee_agency_year"),
+            read_frame(conn, "select * from intermediate.int_training_employee_year"),
+            settings.min_group_size,
+        )
+        replace_tables(conn, {"analysis.year_end_outlook": table})
+    count = table.group_by("status").len()
+    per_status = dict(zip(count["status"], count["len"], strict=True))
+    context.log.info(f"analysis.year_end_outlook: {table.height} rows, {per_status}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": table.height,
+            "label": outlook.LABEL,
+            **{
+                f"rows_{s}": per_status.get(s, 0)
+                for s in (outlook.PROJECTED, outlook.NOT_ASSESSABLE, outlook.SUPPRESSED)
+            },
+        }
+    )
+
+
+def _planners_check(key: dg.AssetKey, table: str, count_small) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=key,
+        name="no_small_group_published",
+        description=f"No row of analysis.{table} publishes a group under min_group_size.",
+    )
+    def _check(duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            frame = read_frame(conn, f"select * from analysis.{table}")
+        offending = count_small(frame, settings.min_group_size)
+        return dg.AssetCheckResult(
+            passed=offending == 0,
+            metadata={"min_group_size": settings.min_group_size, "small_rows_published": offending},
+        )
+
+    return _check
+
+
+planners_checks = [
+    _planners_check(AGENCY_RANKING, "agency_ranking", ranking.small_groups_published),
+    _planners_check(YEAR_END_OUTLOOK, "year_end_outlook", outlook.small_groups_published),
+]
 
 
 # ---------------------------------------------------------------- fairness

@@ -16,8 +16,16 @@ from pathlib import Path
 import duckdb
 
 # What each audience may read, by schema (tables of analysis are listed one by one for
-# planners: fairness detail is for evaluators only).
-PLANNERS = ("marts", "analysis.trend_series", "analysis.trend_tests")
+# planners: fairness detail is for evaluators only). The ranking and the outlook publish no
+# group under min_group_size themselves (NULL value and size, status too_small/suppressed;
+# checked by their asset checks no_small_group_published).
+PLANNERS = (
+    "marts",
+    "analysis.trend_series",
+    "analysis.trend_tests",
+    "analysis.agency_ranking",
+    "analysis.year_end_outlook",
+)
 EVALUATORS = ("marts", "analysis", "intermediate", "audit")
 # Copied into every extract under another name: what a reader of the extract must know.
 NOTICES = {("raw", "blocked_quarters"): ("notices", "blocked_quarters")}

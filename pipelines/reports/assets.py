@@ -25,6 +25,11 @@ TRENDS_HTML = dg.AssetKey(["reports", "trends_html"])
 FAIRNESS_HTML = dg.AssetKey(["reports", "fairness_html"])
 UNIT_QUARTER = dg.AssetKey(["intermediate", "int_survey_unit_quarter"])
 TREND_TABLES = [dg.AssetKey(["analysis", t]) for t in ("trend_series", "trend_tests")]
+# The quarterly evaluation section (Form E.81): the indicator mart, ranking and outlook.
+EVALUATION_TABLES = [
+    marts.AGENCY_INDICATOR_QUARTER,
+    *(dg.AssetKey(["analysis", t]) for t in ("agency_ranking", "year_end_outlook")),
+]
 FINDINGS = dg.AssetKey(["analysis", "findings"])
 FAIRNESS_TABLES = [
     dg.AssetKey(["analysis", t])
@@ -81,10 +86,18 @@ def published_view(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @dg.asset(
     key=TRENDS_HTML,
-    deps=[marts.AGENCY_QUARTER, marts.AGENCY_YEAR, UNIT_QUARTER, *TREND_TABLES, FINDINGS],
+    deps=[
+        marts.AGENCY_QUARTER,
+        marts.AGENCY_YEAR,
+        UNIT_QUARTER,
+        *TREND_TABLES,
+        FINDINGS,
+        *EVALUATION_TABLES,
+    ],
     group_name="reports",
     kinds={"html", "plotly"},
-    description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests.",
+    description="Planners' report: per-agency quarterly measures, IKM per unit, trend tests, "
+    "the quarterly evaluation (Form E.81) with ranking and year-end outlook.",
 )
 def trends_html(
     context: AssetExecutionContext, settings: dg.ResourceParam[Settings]

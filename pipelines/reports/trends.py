@@ -3,8 +3,9 @@ training coverage move quarter by quarter, and which of those moves are real tre
 
 Reads marts.mart_agency_quarter, intermediate.int_survey_unit_quarter (IKM per service unit)
 and, when built, analysis.trend_series / analysis.trend_tests / analysis.findings. The page is
-the summary, then one builder per section: the trend tests, all agencies side by side, one
-agency (picker), one quarter (picker). The words and tables are in trends_text.
+the summary, then one builder per section: the trend tests, all agencies side by side, the
+quarterly evaluation (Form E.81: rankings, year-end outlook; see evaluation.py), one agency
+(picker) with its Form E.81, one quarter (picker). The words and tables are in trends_text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import polars as pl
 from pipelines.reports import findings_text
 from pipelines.reports.banner import blocked_banner
 from pipelines.reports.data import TrendTables, read_trend_tables
+from pipelines.reports.evaluation import agency_section, overview_section, read_evaluation_tables
 from pipelines.reports.figures import ikm as ikm_fig
 from pipelines.reports.figures import trends as trend_fig
 from pipelines.reports.html import Chart, Page, Picker, ReportInfo, Section, publish_page
@@ -216,7 +218,11 @@ def build_trends_report(
     periods = tables.periods
     sections = [_tests_section(tables.tests)] if tables.tests is not None else []
     sections.append(_overview_section(tables.quarter))
-    sections += [_agency_section(tables, kode, names[kode]) for kode in agencies]
+    evaluation = read_evaluation_tables(conn)
+    sections.append(overview_section(evaluation))
+    for kode in agencies:
+        sections += [_agency_section(tables, kode, names[kode])]
+        sections += [agency_section(evaluation, kode, names[kode])]
     sections += [_quarter_section(tables.quarter, t, q) for t, q in periods]
     page = Page(
         title="Laporan Tren Kinerja Instansi",

@@ -10,8 +10,9 @@ Permendagri 86/2017), read from the dbt seeds so Python and SQL share one rule.
   ``audit.audit_indicator_rules``.
 - **capaian**: naik R/T; turun (2T - R)/T floored at 0 (PermenPANRB 8/2021); NULL when the
   target is 0 or either side is missing. Never capped. dbt's ``capaian`` macro is the twin.
-- **bands** (``capaian_bands.csv``): on the capaian in percent, strictly above a band's
-  lower bound and at most the next band's; above 100% stays Sangat Tinggi.
+- **bands** (``capaian_bands.csv``): on the capaian in percent (rounded to 9 decimals, so
+  float noise cannot move a boundary), strictly above a band's lower bound and at most the
+  next band's: 90.5% is Sangat Tinggi, 90% Tinggi; above 100% stays Sangat Tinggi.
 See docs/domain.md (indicator direction, capaian bands).
 """
 
@@ -27,6 +28,9 @@ HIGHER, LOWER = "naik", "turun"
 SUM, LAST = "jumlah", "terakhir"
 DEFAULT_ARAH, DEFAULT_AGREGASI = HIGHER, LAST
 LOWER_IS_BETTER_ASPEK = ("waktu", "biaya")
+# A band compares the capaian in percent rounded to 9 decimals: 0.9 * 100 is
+# 90.00000000000001 in floating point, and must band as 90% (Tinggi), not above it.
+PERCENT_DIGITS = 9
 
 
 @cache
@@ -84,7 +88,7 @@ def band(capaian_fraction: float | None) -> str | None:
     """The band of a capaian given as a fraction (0.905 -> 90.5% -> Sangat Tinggi)."""
     if capaian_fraction is None or math.isnan(capaian_fraction):
         return None
-    percent = capaian_fraction * 100
+    percent = round(capaian_fraction * 100, PERCENT_DIGITS)
     for name, lower in bands():
         if lower is None or percent > lower:
             return name

@@ -5,8 +5,10 @@
 -- target and against the target of the quarters to date (direction-aware, with its band), and
 -- the same quarter of the previous year. An agency's value of an indicator pools its holders:
 -- jumlah indicators add up over employees and quarters, terakhir ones take the mean over the
--- employees of the latest quarter (never a sum of percentages). An employee's annual target is
--- the TAHUNAN row's, else the quarters' targets by the same rule.
+-- employees of the latest quarter with rows up to the row's quarter (never a sum of
+-- percentages). An employee's annual target is the TAHUNAN row's; before the year's TAHUNAN
+-- export exists, four times the mean quarterly target (jumlah) or the latest quarter's
+-- target (terakhir).
 with rows as (
     select
         a.employee_key,
@@ -33,7 +35,7 @@ employee_annual as (
             max(target) filter (where period_kind = 'annual'),
             case
                 when any_value(jenis_agregasi) = 'jumlah'
-                    then sum(target) filter (where period_kind = 'quarterly')
+                    then 4 * avg(target) filter (where period_kind = 'quarterly')
                 else arg_max(target, triwulan) filter (where period_kind = 'quarterly')
             end
         ) as annual_target
@@ -98,8 +100,8 @@ as_of as (
         {%- endfor %}
         sum(q.realisasi) filter (where q.triwulan <= g.triwulan) as realisasi_sum,
         sum(q.target) filter (where q.triwulan <= g.triwulan) as target_sum,
-        max(q.realisasi) filter (where q.triwulan = g.triwulan) as realisasi_now,
-        max(q.target) filter (where q.triwulan = g.triwulan) as target_now
+        arg_max(q.realisasi, q.triwulan) filter (where q.triwulan <= g.triwulan) as realisasi_now,
+        arg_max(q.target, q.triwulan) filter (where q.triwulan <= g.triwulan) as target_now
     from grid as g
     left join quarterly as q
         on g.kode_opd = q.kode_opd
