@@ -196,3 +196,48 @@ def test_paths_named_after_an_employee_are_masked(tmp_path: Path) -> None:
             1,
         ),
     ]
+
+
+def test_planners_view_hides_small_groups_and_their_previous_year(tmp_path: Path) -> None:
+    """mart_agency_indicator_quarter: a row whose smallest quarter group is under 5 keeps its
+    keys only; next year's row then hides the previous year's figure and the change (which
+    would give it back); a large row beside a small one is untouched, and a change is never
+    hidden by another indicator's row (it is year on year per indicator)."""
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.mart_agency_indicator_quarter (kode_opd varchar, tahun integer,"
+            " triwulan integer, kode_indikator varchar, n_holders integer, annual_target double,"
+            " realisasi_tw1 double, realisasi_to_date double, capaian_annual double,"
+            " capaian_annual_band varchar, capaian_to_date double, capaian_to_date_band varchar,"
+            " n_holders_prev_year integer, capaian_to_date_prev_year double,"
+            " capaian_to_date_change double)"
+        )
+        con.executemany(
+            "insert into marts.mart_agency_indicator_quarter values"
+            " (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ["A", 2024, "K1", 3, 12, 4, 4, 0.33, "Sangat Rendah", 1.0, "Sangat Tinggi", 0]
+                + [None, None],
+                ["A", 2024, "K2", 9, 90, 80, 80, 0.89, "Tinggi", 0.89, "Tinggi", 0, None, None],
+                ["A", 2025, "K1", 8, 12, 3, 3, 0.25, "Sangat Rendah", 0.9, "Tinggi", 3, 1.0, -0.1],
+                ["A", 2025, "K2", 9, 90, 85, 85, 0.94, "Sangat Tinggi", 0.94, "Sangat Tinggi", 9]
+                + [0.89, 0.05],
+            ],
+        )
+    target = tmp_path / "planners.duckdb"
+    publish_extract(build, target, ["marts"], min_group_size=5)
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute(
+            "select tahun, kode_indikator, n_holders, annual_target, realisasi_tw1,"
+            " capaian_to_date, capaian_to_date_band, n_holders_prev_year,"
+            " capaian_to_date_prev_year, capaian_to_date_change"
+            " from marts.mart_agency_indicator_quarter order by all"
+        ).fetchall()
+    assert rows == [
+        (2024, "K1", None, None, None, None, None, None, None, None),
+        (2024, "K2", 9, 90.0, 80.0, 0.89, "Tinggi", 0, None, None),
+        (2025, "K1", 8, 12.0, 3.0, 0.9, "Tinggi", None, None, None),
+        (2025, "K2", 9, 90.0, 85.0, 0.94, "Sangat Tinggi", 9, 0.89, 0.05),
+    ]

@@ -50,16 +50,30 @@ MART_SUPPRESSION = {
         "share_butuh_",
         "share_kurang_",
         "mean_",
+        "capaian_band",
         "n_predikat_mismatch",
         "n_in_group",
         "observed_share",
         "passed",
         "violation",
     ),
-    "n_with_indicators": ("n_indicator_rows", "mean_achievement", "mean_self_supervisor_gap"),
+    "n_with_indicators": (
+        "n_indicator_rows",
+        "mean_achievement",
+        "mean_self_supervisor_gap",
+        "capaian_band",
+    ),
     "n_responden": ("ikm", "nrr_"),
     "n_employees": ("jp_", "share_20jp", "n_training_need"),
+    # mart_agency_indicator_quarter: n_holders is the smallest group behind any figure of the
+    # row; the previous year's figures rest on that year's row (its n_holders).
+    "n_holders": ("annual_target", "realisasi_", "target_", "capaian_", "n_holders_prev_year"),
+    "n_holders_prev_year": ("capaian_to_date_prev_year", "capaian_to_date_change"),
 }
+# Tables whose <m>_change is against the same quarter of the previous year, per indicator:
+# hidden with that year's row (n_holders_prev_year above), not by _hide_changes' rule of the
+# preceding period of the same agency.
+YEAR_ON_YEAR = {"mart_agency_indicator_quarter"}
 
 
 # File paths are lineage, but a file may be named after a person: SIASN responses are often
@@ -174,7 +188,8 @@ def suppress_small_groups(
                 f'SELECT count(*) FROM marts."{table}" WHERE {where}', [min_group_size]
             ).fetchone()[0]
             con.execute(f'UPDATE marts."{table}" SET {assignments} WHERE {where}', [min_group_size])
-        _hide_changes(con, table, columns)
+        if table not in YEAR_ON_YEAR:
+            _hide_changes(con, table, columns)
     _hide_trend_values(con)
     return suppressed
 

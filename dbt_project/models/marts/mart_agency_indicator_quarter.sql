@@ -52,23 +52,11 @@ quarterly as (
         case when any_value(jenis_agregasi) = 'jumlah' then sum(realisasi) else avg(realisasi) end
             as realisasi,
         case when any_value(jenis_agregasi) = 'jumlah' then sum(target) else avg(target) end
-            as target
+            as target,
+        count(distinct employee_key) as n_employees
     from rows
     where period_kind = 'quarterly'
     group by kode_opd, tahun, kode_indikator, triwulan
-),
-
-holders as (
-    -- employees holding the indicator from their first quarter on: n_holders as of q counts
-    -- those whose first quarter is q or earlier
-    select kode_opd, tahun, kode_indikator, first_q, count(*) as n_new
-    from (
-        select employee_key, kode_opd, tahun, kode_indikator, min(triwulan) as first_q
-        from rows
-        where period_kind = 'quarterly'
-        group by employee_key, kode_opd, tahun, kode_indikator
-    )
-    group by kode_opd, tahun, kode_indikator, first_q
 ),
 
 latest as (
@@ -98,6 +86,9 @@ as_of as (
         max(q.realisasi) filter (where q.triwulan = {{ k }} and {{ k }} <= g.triwulan)
             as realisasi_tw{{ k }},
         {%- endfor %}
+        -- the smallest group behind a figure of the row: every quarter's figure, the sums and
+        -- the latest value rest on that quarter's holders (publishing hides the row by it)
+        min(q.n_employees) filter (where q.triwulan <= g.triwulan) as n_holders,
         sum(q.realisasi) filter (where q.triwulan <= g.triwulan) as realisasi_sum,
         sum(q.target) filter (where q.triwulan <= g.triwulan) as target_sum,
         arg_max(q.realisasi, q.triwulan) filter (where q.triwulan <= g.triwulan) as realisasi_now,
@@ -132,14 +123,7 @@ evaluated as (
         r.satuan,
         r.arah,
         r.jenis_agregasi,
-        (
-            select sum(h.n_new)
-            from holders as h
-            where h.kode_opd = o.kode_opd
-                and h.tahun = o.tahun
-                and h.kode_indikator = o.kode_indikator
-                and h.first_q <= o.triwulan
-        ) as n_holders,
+        o.n_holders,
         a.annual_target,
         {%- for k in range(1, 5) %}
         o.realisasi_tw{{ k }},
@@ -152,6 +136,7 @@ evaluated as (
     inner join {{ ref('int_indicator_rule') }} as r on o.kode_indikator = r.kode_indikator
     left join annual as a
         on o.kode_opd = a.kode_opd and o.tahun = a.tahun and o.kode_indikator = a.kode_indikator
+    where o.n_holders is not null  -- an indicator appears from its first quarter with rows
 ),
 
 measured as (
