@@ -29,6 +29,16 @@ ASSESSMENT_COLUMNS = [
     "predikat",
     "nip_penilai",
 ]
+# Optional in an assessment export: each indicator's aspect, direction (naik / turun) and how
+# its quarters make a year (jumlah / terakhir), spelled as the seed indicator_vocabulary
+# accepts. An export that carries them has them after satuan.
+ASSESSMENT_INDICATOR_COLUMNS = ["aspek", "arah", "jenis_agregasi"]
+_AFTER = ASSESSMENT_COLUMNS.index("satuan") + 1
+ASSESSMENT_COLUMNS_WITH_INDICATOR = [
+    *ASSESSMENT_COLUMNS[:_AFTER],
+    *ASSESSMENT_INDICATOR_COLUMNS,
+    *ASSESSMENT_COLUMNS[_AFTER:],
+]
 
 SURVEY_COLUMNS = [
     "id_responden",

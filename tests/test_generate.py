@@ -137,7 +137,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     a, b, c = digests(tmp_path / "a"), digests(tmp_path / "b"), digests(tmp_path / "c")
     assert a == b
     own = {k for k in a if not k.startswith("raw/siasn/") and k != "reference/pegawai.csv"}
-    assert len(own) == 26  # 22 raw files, 3 reference files, truth.json (SIASN: its own test)
+    assert len(own) == 27  # 22 raw files, 4 reference files, truth.json (SIASN: its own test)
     assert (
         a["raw/assessments/assessments_mna_2023.csv"]
         != c["raw/assessments/assessments_mna_2023.csv"]
@@ -165,7 +165,8 @@ def test_every_variant_is_on_disk(dataset: tuple[Path, dict]) -> None:
     assert re.search(r",4[5-6]\d\d\d,", first["surveys_mna_2025.csv"])  # Excel serial
     assert raws["assessments_psp_2023.csv"].startswith(b" NIP ,Nama  ,")
     tail = raws["assessments_psp_2024.csv"].decode().splitlines()
-    assert tail[-1] == "," * 22 and tail[0].endswith(",,")
+    # PSP files carry aspek, arah, jenis_agregasi: 24 columns, then the two empty ones.
+    assert tail[-1] == "," * 25 and tail[0].endswith(",,")
     xlsx = sorted((root / "raw").rglob("*.xlsx"))
     assert [p.name for p in xlsx] == [
         "assessments_psp_bkpsdm_2024.xlsx",
@@ -201,7 +202,7 @@ def assessment_rows(root: Path) -> pl.DataFrame:
             pl.lit(path.name).alias("file"), pl.int_range(pl.len()).alias("row")
         )
         frames.append(df)
-    return pl.concat(frames)
+    return pl.concat(frames, how="diagonal")  # only PSP files have aspek, arah, jenis_agregasi
 
 
 def assessment_rejected(df: pl.DataFrame, agencies: set[str]) -> pl.Series:

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.generate import indicators
 from pipelines.generate.assessments import AssessmentWriter
 from pipelines.generate.plan import effect_plan, org_predikat
 from pipelines.generate.population import build_agencies, build_employees
@@ -35,6 +36,10 @@ def generate_dataset(
     siasn: bool = True,
 ) -> dict[str, Any]:
     """Write raw/, reference/ and truth.json under data_dir; return the truth dict.
+
+    Indicators: one pemda's assessment files carry aspek/arah/jenis_agregasi, and
+    reference/indikator.csv declares most of the rest (pipelines.generate.indicators; truth
+    section 'indicators').
 
     Existing raw/<source>/ and reference/ folders are replaced so no stale file survives.
     siasn adds BKN SIASN records under raw/siasn/, reference/pegawai.csv and truth.json's
@@ -104,10 +109,14 @@ def generate_dataset(
     ).write_csv(ref / "predikat_organisasi.csv")
     population = service_population(seed, agencies, years)
     population.write_csv(ref / "service_population.csv")
+    declared = indicators.reference_frame(agencies)
+    declared.write_csv(ref / "indikator.csv")
+    truth.sections["indicators"] = indicators.truth_section(agencies)
     truth.reference = {
         "agencies": agencies_df.height,
         "predikat_organisasi": len(org),
         "service_population": population.height,
+        "indikator": declared.height,
         "employees_per_agency": {a.kode_opd: a.n_employees for a in agencies},
     }
     return truth.write(data_dir / "truth.json")

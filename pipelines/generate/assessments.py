@@ -1,5 +1,10 @@
 """Assessment export rows: employee x period x indicator, written per agency-year block.
 
+Realisasi follow a latent achievement (percent): R = T x ach/100 for an indicator where
+higher is better, R = T x (2 - ach/100) for a time or cost (arah turun), so that the
+direction-aware capaian (rules.indicator.capaian) is ach/100 either way. One pemda's files
+also carry each indicator's aspek, arah and jenis_agregasi (pipelines.generate.indicators).
+
 Predikat are exact quotas per agency-period (curve-compliant unless an effect says
 otherwise); ratings are drawn from the matrix cells that give that predikat, so every row
 agrees with the matrix except the planted predikat_mismatch employee-periods.
@@ -11,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.exports import ASSESSMENT_COLUMNS
-from pipelines.generate import catalog, defects, variants
+from pipelines.generate import catalog, defects, indicators, variants
 from pipelines.generate.curve import BROKEN_SHARES, PREDIKAT, assign_by_rank, compliant_quota
 from pipelines.generate.curve import quota as plain_quota
 from pipelines.generate.plan import EffectPlan
@@ -19,7 +24,7 @@ from pipelines.generate.population import Agency
 from pipelines.generate.rng import stream
 from pipelines.generate.truth import Truth
 from pipelines.generate.writers import PERIODE_LABELS, RATING_LABELS, FileSet, render, take
-from pipelines.rules import predikat
+from pipelines.rules import indicator, predikat
 
 COLUMNS = ASSESSMENT_COLUMNS
 NUMERIC = {"tahun", "target", "realisasi", "nilai_mandiri", "nilai_atasan"}
@@ -155,19 +160,7 @@ class AssessmentWriter:
                     }
                 )
         ach = np.clip(ach, 0, 140)
-        indicators = catalog.INDICATORS[agency.kind]
-        percent = np.array([u == "%" for _, u, _ in indicators])
-        annual = np.stack(
-            [np.array(ch, dtype=float)[rng.integers(0, len(ch), n)] for _, _, ch in indicators],
-            axis=1,
-        )  # (n, indicator)
-        quarterly = np.where(percent, annual, np.ceil(annual / 4))
-        target = np.where(
-            (np.arange(5) < 4)[None, :, None], quarterly[:, None, :], annual[:, None, :]
-        )
-        realisasi = np.where(
-            percent, np.round(target * ach / 100, 2), np.round(target * ach / 100, 0)
-        )
+        target, realisasi = _target_realisation(rng, agency.kind, ach)
 
         mismatch = np.zeros((n, 5), dtype=bool)
         conflict = np.zeros((n, 5), dtype=bool)
@@ -229,7 +222,7 @@ class AssessmentWriter:
         pred = ep["pred"][e_idx, p_idx]
         hasil = np.where(mismatch, MISMATCH_CELL[pred, 0], ep["hasil"][e_idx, p_idx])
         perilaku = np.where(mismatch, MISMATCH_CELL[pred, 1], ep["perilaku"][e_idx, p_idx])
-        indicators = catalog.INDICATORS[agency.kind]
+        catalog_rows = catalog.INDICATORS[agency.kind]
         gather = pl.Series(e_idx)
         df = pl.DataFrame(
             {
@@ -244,10 +237,10 @@ class AssessmentWriter:
                 "tahun": np.full(len(e_idx), year, dtype=np.int64),
                 "periode": take(PERIODE_LABELS[variant.labels], p_idx),
                 "kode_indikator": take([_kode(agency, k) for k in range(5)], k_idx),
-                "indikator": take([i for i, _, _ in indicators], k_idx),
+                "indikator": take([i.indikator for i in catalog_rows], k_idx),
                 "target": ep["target"][e_idx, p_idx, k_idx],
                 "realisasi": ep["realisasi"][e_idx, p_idx, k_idx],
-                "satuan": take([u for _, u, _ in indicators], k_idx),
+                "satuan": take([i.satuan for i in catalog_rows], k_idx),
                 "nilai_mandiri": pl.Series(ep["mandiri"][e_idx, p_idx]).fill_nan(None),
                 "nilai_atasan": ep["atasan"][e_idx, p_idx],
                 "rating_hasil_kerja": _rating_text(hasil, variant.labels),
@@ -268,7 +261,12 @@ class AssessmentWriter:
         )
         df = defects.scatter(df, "jabatan", by_jabatan, "Plt. " + df["jabatan"].gather(by_jabatan))
 
-        sink = self.files.sink(name, variant)
+        columns = indicators.file_columns(agency.pemda_code)
+        if indicators.carries_columns(agency.pemda_code):
+            spelled = indicators.spelled(agency.kind, year)
+            df = df.with_columns(take(v, k_idx).alias(c) for c, v in spelled.items())
+        df = df.select(columns)
+        sink = self.files.sink(name, variant, columns)
         bad = {k: np.empty(0, dtype=np.int64) for k in defects.ASSESSMENT_KINDS}
         if self.errors:
             eligible = ~(revisi | mismatch | conflict)
@@ -296,7 +294,7 @@ class AssessmentWriter:
         rows = rows.with_columns(
             (pl.col("realisasi") * pl.Series(factor) + 1).round(2).alias("realisasi")
         )
-        sink = self.files.sink(variants.revisi_file(base), variants.PLAIN)
+        sink = self.files.sink(variants.revisi_file(base), variants.PLAIN, rows.columns)
         sink.write(render(rows, variants.PLAIN))
         self.truth.add("assessments", "superseded_rows", rows.height)
         self.truth.add("assessments", "superseded_employee_periods", rows.height // ROWS_PER_EP)
@@ -306,7 +304,30 @@ class AssessmentWriter:
 
 
 def _kode(agency: Agency, k: int) -> str:
-    return f"IKI-{agency.kind}-{k + 1:02d}"
+    return indicators.kode(agency.kind, k)
+
+
+def _target_realisation(
+    rng: np.random.Generator, kind: str, ach: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and realisations (employee, period, indicator) from the latent achievement in
+    percent. A quarter's target is the annual one for an indicator whose year is its latest
+    value (terakhir: a percentage, a time, a cost), a quarter of it rounded up for a count
+    (jumlah). A lower-is-better realisation is T x (2 - ach/100), floored at 0, so that
+    capaian (2T - R)/T = ach/100. Counts and rupiah are whole; others have two decimals."""
+    rows = catalog.INDICATORS[kind]
+    n = ach.shape[0]
+    annual = np.stack(
+        [np.array(i.targets, dtype=float)[rng.integers(0, len(i.targets), n)] for i in rows],
+        axis=1,
+    )  # (n, indicator)
+    last = np.array([i.jenis_agregasi == indicator.LAST for i in rows])
+    lower = np.array([i.arah == indicator.LOWER for i in rows])
+    whole = np.array([i.satuan == "rupiah" or i.jenis_agregasi == indicator.SUM for i in rows])
+    quarterly = np.where(last, annual, np.ceil(annual / 4))
+    target = np.where((np.arange(5) < 4)[None, :, None], quarterly[:, None, :], annual[:, None, :])
+    exact = np.where(lower, np.maximum(target * (2 - ach / 100), 0), target * ach / 100)
+    return target, np.where(whole, np.round(exact, 0), np.round(exact, 2))
 
 
 def _rating_text(codes: np.ndarray, labels: str) -> pl.Series:

@@ -7,7 +7,10 @@ decodes a cp1252 file as UTF-8 breaks on them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pipelines.rules import golongan
+from pipelines.rules.indicator import HIGHER, LAST, LOWER, SUM
 
 PEMDA = (
     ("MNA", "Kota Manna"),
@@ -110,56 +113,104 @@ LAST_NAMES = (
 )  # fmt: skip
 DEGREES = ("", "", "", ", S.Pd.", ", S.E.", ", S.Kom.", ", S.Kep.", ", M.Si.", ", S.H.")
 
-# Five indicators per agency type: (indikator, satuan, annual target choices).
-INDICATORS: dict[str, tuple[tuple[str, str, tuple[float, ...]], ...]] = {
+
+class Indicator(NamedTuple):
+    """One individual indicator (IKI) of an agency type: its name, unit and annual target
+    choices, and what rules.indicator needs: aspek, arah (naik / turun: lower is better, time
+    and cost), jenis_agregasi (jumlah: quarters add up; terakhir: the latest value)."""
+
+    indikator: str
+    satuan: str
+    targets: tuple[float, ...]
+    aspek: str
+    arah: str
+    jenis_agregasi: str
+
+
+IKI = Indicator
+# Five indicators per agency type; one per type is lower-is-better (a time or a cost). The
+# index the planted group disparity uses (plan.effect_plan: 1) stays a percentage.
+INDICATORS: dict[str, tuple[Indicator, ...]] = {
     "DISDIK": (
-        ("Persentase ketuntasan pembelajaran", "%", (85, 90, 95)),
-        ("Jumlah perangkat ajar yang disusun", "dokumen", (8, 12)),
-        ("Persentase kehadiran peserta didik", "%", (90, 95)),
-        ("Jumlah laporan evaluasi hasil belajar", "laporan", (4, 8)),
-        ("Persentase administrasi kelas yang lengkap", "%", (90, 100)),
+        IKI("Persentase ketuntasan pembelajaran", "%", (85, 90, 95), "kualitas", HIGHER, LAST),
+        IKI("Jumlah perangkat ajar yang disusun", "dokumen", (8, 12), "kuantitas", HIGHER, SUM),
+        IKI("Persentase kehadiran peserta didik", "%", (90, 95), "kuantitas", HIGHER, LAST),
+        IKI("Jumlah laporan evaluasi hasil belajar", "laporan", (4, 8), "kuantitas", HIGHER, SUM),
+        IKI("Rata-rata waktu koreksi hasil ujian", "hari", (3, 5), "waktu", LOWER, LAST),
     ),
     "DINKES": (
-        ("Persentase pasien terlayani sesuai standar", "%", (90, 95, 100)),
-        ("Cakupan imunisasi dasar lengkap", "%", (85, 90, 95)),
-        ("Jumlah kunjungan rumah", "kunjungan", (40, 60, 80)),
-        ("Jumlah laporan surveilans", "laporan", (12, 24)),
-        ("Persentase rekam medis lengkap", "%", (90, 100)),
+        IKI(
+            "Persentase pasien terlayani sesuai standar",
+            "%",
+            (90, 95, 100),
+            "kuantitas",
+            HIGHER,
+            LAST,
+        ),
+        IKI("Cakupan imunisasi dasar lengkap", "%", (85, 90, 95), "kuantitas", HIGHER, LAST),
+        IKI("Jumlah kunjungan rumah", "kunjungan", (40, 60, 80), "kuantitas", HIGHER, SUM),
+        IKI("Jumlah laporan surveilans", "laporan", (12, 24), "kuantitas", HIGHER, SUM),
+        IKI("Rata-rata waktu tunggu pelayanan pasien", "menit", (30, 45), "waktu", LOWER, LAST),
     ),
     "DISDUKCAPIL": (
-        ("Persentase dokumen kependudukan terbit tepat waktu", "%", (90, 95)),
-        ("Jumlah KTP-el yang dicetak", "keping", (400, 800, 1200)),
-        ("Jumlah data penduduk yang dimutakhirkan", "data", (200, 400)),
-        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
-        ("Jumlah laporan kinerja layanan", "laporan", (4, 12)),
+        IKI("Rata-rata waktu penerbitan KTP-el", "hari", (2, 3), "waktu", LOWER, LAST),
+        IKI("Jumlah KTP-el yang dicetak", "keping", (400, 800, 1200), "kuantitas", HIGHER, SUM),
+        IKI(
+            "Jumlah data penduduk yang dimutakhirkan", "data", (200, 400), "kuantitas", HIGHER, SUM
+        ),
+        IKI("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100), "kualitas", HIGHER, LAST),
+        IKI("Jumlah laporan kinerja layanan", "laporan", (4, 12), "kuantitas", HIGHER, SUM),
     ),
     "DPMPTSP": (
-        ("Persentase izin terbit sesuai SLA", "%", (90, 95)),
-        ("Jumlah permohonan izin yang diverifikasi", "berkas", (120, 240)),
-        ("Jumlah kegiatan promosi investasi", "kegiatan", (4, 6)),
-        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
-        ("Jumlah laporan realisasi investasi", "laporan", (4, 12)),
+        IKI("Rata-rata waktu penerbitan izin", "hari", (3, 5), "waktu", LOWER, LAST),
+        IKI(
+            "Jumlah permohonan izin yang diverifikasi",
+            "berkas",
+            (120, 240),
+            "kuantitas",
+            HIGHER,
+            SUM,
+        ),
+        IKI("Jumlah kegiatan promosi investasi", "kegiatan", (4, 6), "kuantitas", HIGHER, SUM),
+        IKI("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100), "kualitas", HIGHER, LAST),
+        IKI("Jumlah laporan realisasi investasi", "laporan", (4, 12), "kuantitas", HIGHER, SUM),
     ),
     "DISHUB": (
-        ("Persentase kendaraan lulus uji tepat waktu", "%", (85, 90)),
-        ("Jumlah kendaraan yang diuji", "unit", (300, 600)),
-        ("Jumlah titik pengaturan lalu lintas", "titik", (20, 40)),
-        ("Persentase rambu dalam kondisi baik", "%", (85, 95)),
-        ("Jumlah laporan pengawasan angkutan", "laporan", (4, 12)),
+        IKI("Persentase kendaraan lulus uji tepat waktu", "%", (85, 90), "kualitas", HIGHER, LAST),
+        IKI("Jumlah kendaraan yang diuji", "unit", (300, 600), "kuantitas", HIGHER, SUM),
+        IKI("Rata-rata waktu uji kendaraan", "menit", (45, 60), "waktu", LOWER, LAST),
+        IKI("Persentase rambu dalam kondisi baik", "%", (85, 95), "kualitas", HIGHER, LAST),
+        IKI("Jumlah laporan pengawasan angkutan", "laporan", (4, 12), "kuantitas", HIGHER, SUM),
     ),
     "DINSOS": (
-        ("Persentase penerima bantuan tepat sasaran", "%", (90, 95)),
-        ("Jumlah keluarga yang didampingi", "keluarga", (30, 60)),
-        ("Jumlah data DTKS yang diverifikasi", "data", (200, 400)),
-        ("Persentase pengaduan yang ditindaklanjuti", "%", (90, 100)),
-        ("Jumlah laporan penyaluran bantuan", "laporan", (4, 12)),
+        IKI("Persentase penerima bantuan tepat sasaran", "%", (90, 95), "kualitas", HIGHER, LAST),
+        IKI("Jumlah keluarga yang didampingi", "keluarga", (30, 60), "kuantitas", HIGHER, SUM),
+        IKI("Jumlah data DTKS yang diverifikasi", "data", (200, 400), "kuantitas", HIGHER, SUM),
+        IKI("Rata-rata waktu verifikasi pengaduan", "hari", (5, 7), "waktu", LOWER, LAST),
+        IKI("Jumlah laporan penyaluran bantuan", "laporan", (4, 12), "kuantitas", HIGHER, SUM),
     ),
     "BKPSDM": (
-        ("Persentase usulan kenaikan pangkat tepat waktu", "%", (90, 100)),
-        ("Jumlah berkas kepegawaian yang diproses", "berkas", (120, 240)),
-        ("Jumlah pegawai yang mengikuti pengembangan kompetensi", "orang", (50, 100)),
-        ("Persentase data SIASN yang valid", "%", (90, 95)),
-        ("Jumlah laporan analisis jabatan", "laporan", (4, 8)),
+        IKI(
+            "Biaya rata-rata per berkas kepegawaian", "rupiah", (15000, 20000), "biaya", LOWER, LAST
+        ),
+        IKI(
+            "Jumlah berkas kepegawaian yang diproses",
+            "berkas",
+            (120, 240),
+            "kuantitas",
+            HIGHER,
+            SUM,
+        ),
+        IKI(
+            "Jumlah pegawai yang mengikuti pengembangan kompetensi",
+            "orang",
+            (50, 100),
+            "kuantitas",
+            HIGHER,
+            SUM,
+        ),
+        IKI("Persentase data SIASN yang valid", "%", (90, 95), "kualitas", HIGHER, LAST),
+        IKI("Jumlah laporan analisis jabatan", "laporan", (4, 8), "kuantitas", HIGHER, SUM),
     ),
 }
 

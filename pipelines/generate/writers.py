@@ -185,10 +185,15 @@ class FileSet:
         self.numeric, self.dates = numeric, dates
         self.sinks: dict[str, CsvSink | XlsxSink] = {}
 
-    def sink(self, name: str, variant: FileVariant) -> CsvSink | XlsxSink:
+    def sink(
+        self, name: str, variant: FileVariant, columns: list[str] | None = None
+    ) -> CsvSink | XlsxSink:
+        """The file ``name``, opened with ``columns`` (default: the source's) on first use;
+        the frames written to it must have the same columns in the same order."""
         if name not in self.sinks:
             path = self.data_dir / "raw" / self.source / name
-            self.sinks[name] = open_sink(path, variant, self.columns, self.numeric, self.dates)
+            chosen = list(columns or self.columns)
+            self.sinks[name] = open_sink(path, variant, chosen, self.numeric, self.dates)
         return self.sinks[name]
 
     def close(self, truth: object) -> None:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.exports import ASSESSMENT_COLUMNS
+from pipelines.exports import (
+    ASSESSMENT_COLUMNS,
+    ASSESSMENT_COLUMNS_WITH_INDICATOR,
+    ASSESSMENT_INDICATOR_COLUMNS,
+)
 from pipelines.ingest.context import Known
 from pipelines.ingest.reading import LINEAGE, quarter_of_columns
 from pipelines.ingest.source import SourceDefinition
@@ -23,7 +27,7 @@ from pipelines.ingest.validation import (
     split_valid,
     with_row_ids,
 )
-from pipelines.rules import parsing, periods
+from pipelines.rules import indicator, parsing, periods
 from pipelines.rules.nip import clean_nip, is_pppk, nip_reason
 from pipelines.rules.pseudonym import pseudonymise
 
@@ -41,10 +45,14 @@ REQUIRED = [
     "predikat",
 ]
 COLUMNS = ASSESSMENT_COLUMNS
-OPTIONAL = [c for c in COLUMNS if c not in REQUIRED]
+# Optional: aspek, arah, jenis_agregasi (rules.indicator), loaded as their canonical value,
+# NULL when the file has no such column or the cell is blank.
+INDICATOR_COLUMNS = ASSESSMENT_INDICATOR_COLUMNS
+RECORD = ASSESSMENT_COLUMNS_WITH_INDICATOR  # every column an export may carry
+OPTIONAL = [c for c in RECORD if c not in REQUIRED]
 # The typed row written to raw.assessments: the export's columns with the pseudonyms beside
 # the NIPs they replace downstream, and the PPPK flag.
-OUTPUT = ["nip", "employee_key", *COLUMNS[1:], "penilai_key", "is_pppk"]
+OUTPUT = ["nip", "employee_key", *RECORD[1:], "penilai_key", "is_pppk"]
 
 
 _DECIMALS = ["target", "realisasi", "nilai_mandiri", "nilai_atasan"]
@@ -114,7 +122,11 @@ def validate_assessments(
     itself when not given (a caller validating part of a file passes the whole file's)."""
     if formats is None:
         formats = number_formats(frame, NUMBERS)
-    frame = with_row_ids(frame)
+    frame = with_row_ids(
+        frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(c) for c in INDICATOR_COLUMNS if c not in frame
+        )
+    )
     nip = per_distinct(frame, "nip", _nip_outputs("nip", "NIP", key))
     rater = per_distinct(frame, "nip_penilai", _nip_outputs("nip_penilai", "nip_penilai", key))
     tahun = parsing.parse_integer(pl.col("tahun"), "tahun", parsing.IN_FILE)
@@ -128,6 +140,10 @@ def validate_assessments(
     enums = {
         column: per_distinct(frame, column, {"value": normalise(pl.col(column))})
         for column, normalise in _ENUMS.items()
+    }
+    declared = {
+        column: per_distinct(frame, column, _indicator_outputs(frame, column))
+        for column in INDICATOR_COLUMNS
     }
     typed = pl.concat(
         [
@@ -145,6 +161,7 @@ def validate_assessments(
             years.select(pl.col("value").alias("tahun")),
             *[parsed.select(pl.col("value").alias(c)) for c, parsed in numbers.items()],
             *[normalised.select(pl.col("value").alias(c)) for c, normalised in enums.items()],
+            *[parsed.select(pl.col("value").alias(c)) for c, parsed in declared.items()],
         ],
         how="horizontal",
     )
@@ -155,13 +172,37 @@ def validate_assessments(
             rater.select(pl.col("reason").alias("nip_penilai")),
             years.select(pl.col("reason").alias("tahun")),
             *[parsed.select(pl.col("reason").alias(c)) for c, parsed in numbers.items()],
+            *[parsed.select(pl.col("reason").alias(c)) for c, parsed in declared.items()],
         ],
         how="horizontal",
     )
     known = as_code_set(known_agencies)
     return split_valid(
-        frame, typed, failures_from_reasons(reasons), assessment_schema(known), COLUMNS, OUTPUT
+        frame, typed, failures_from_reasons(reasons), assessment_schema(known), RECORD, OUTPUT
     )
+
+
+def _indicator_outputs(frame: pl.DataFrame, column: str) -> dict[str, pl.Expr]:
+    """Canonical value of an aspek / arah / jenis_agregasi cell (seed indicator_vocabulary,
+    via rules.indicator) and the reason when it is not a known spelling; blank is NULL."""
+    known = {}
+    for text in frame.get_column(column).drop_nulls().unique().to_list():
+        try:
+            value = indicator.canonical(column, text)
+        except KeyError:
+            continue
+        if value is not None:
+            known[text] = value
+    cell = pl.col(column)
+    value = cell.replace_strict(known, default=None, return_dtype=pl.String)
+    accepted = ", ".join(dict.fromkeys(indicator.vocabulary()[column].values()))
+    unknown = cell.str.strip_chars().ne("") & value.is_null()
+    reason = pl.when(unknown).then(
+        pl.lit(f"{column} '")
+        + cell.str.slice(0, 200)
+        + pl.lit(f"' is not a known value ({accepted})")
+    )
+    return {"value": value, "reason": reason}
 
 
 def _nip_outputs(column: str, label: str, key: bytes) -> dict[str, pl.Expr]:

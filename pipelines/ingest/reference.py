@@ -10,6 +10,9 @@ missing, empty or a header row alone all mean "none given" (the SKM sample-size 
 says "not assessable" instead of guessing; everything else runs). So is pegawai.csv, the
 roster that places SIASN records (NIP, SIASN pns_id, agency and groups): without it every
 SIASN record is quarantined as one that cannot be placed, and the other sources run.
+indikator.csv is optional too: each individual indicator's aspek, arah and jenis_agregasi
+(rules.indicator) for exports that do not carry them; an indicator it does not declare
+either defaults downstream (naik, terakhir).
 """
 
 from collections.abc import Callable
@@ -22,7 +25,7 @@ import polars as pl
 from pipelines.ingest.context import ROSTER_COLUMNS, empty_roster
 from pipelines.ingest.formats import ExportReadError, read_export
 from pipelines.ingest.validation import FORMAT_COLUMNS, number_formats
-from pipelines.rules import predikat
+from pipelines.rules import indicator, predikat
 from pipelines.rules.nip import clean_nip, nip_reason
 from pipelines.rules.parsing import IN_FILE, blank_to_null, parse_integer
 
@@ -200,6 +203,55 @@ def read_pegawai(data_dir: Path) -> pl.DataFrame:
     return roster.with_columns(clean_nip(pl.col("nip")).alias("nip"))
 
 
+INDIKATOR_COLUMNS = ["kode_indikator", *indicator.ATTRIBUTES]
+
+
+def read_indikator(data_dir: Path) -> pl.DataFrame:
+    """Optional reference/indikator.csv: kode_indikator (required, unique) and its aspek,
+    arah, jenis_agregasi (columns optional, cells may be blank) as canonical values; missing
+    or a header row alone: empty. A spelling the seed indicator_vocabulary does not know, a
+    blank code or a code listed twice fails with the file, the row and the column."""
+    empty = pl.DataFrame(schema=dict.fromkeys(INDIKATOR_COLUMNS, pl.String))
+    path = data_dir / "reference" / "indikator.csv"
+    if not path.exists() or _has_no_rows(path, data_dir):
+        return empty
+    name = path.relative_to(data_dir).as_posix()
+    try:
+        frame = read_export(path, ["kode_indikator"], display_name=name)
+    except ExportReadError as error:
+        problem = str(error).removeprefix(f"{name}: ")
+        columns = f"columns: kode_indikator, optional {', '.join(indicator.ATTRIBUTES)}"
+        raise ReferenceFileError(f"{name}: {problem} ({columns}); fix it") from error
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in indicator.ATTRIBUTES if c not in frame
+    )
+    rows, problems, first_row = [], [], {}
+    for record in frame.select("source_row", *INDIKATOR_COLUMNS).iter_rows(named=True):
+        where, code = f"row {record['source_row']}", record["kode_indikator"]
+        if code is None:
+            problems.append(f"{where}: kode_indikator is required but empty")
+        elif code in first_row:
+            problems.append(
+                f"{where}: kode_indikator '{code}' is listed twice (first in row {first_row[code]})"
+            )
+        else:
+            first_row[code] = record["source_row"]
+        values = {}
+        for attribute in indicator.ATTRIBUTES:
+            try:
+                values[attribute] = indicator.canonical(attribute, record[attribute])
+            except KeyError:
+                accepted = ", ".join(dict.fromkeys(indicator.vocabulary()[attribute].values()))
+                problems.append(
+                    f"{where}: {attribute} '{record[attribute]}' is not a known value ({accepted})"
+                )
+        rows.append({"kode_indikator": code, **values})
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ReferenceFileError(f"{name}: {'; '.join(problems[:10])}{more}; fix these rows")
+    return pl.DataFrame(rows, schema=empty.schema).sort("kode_indikator")
+
+
 @dataclass(frozen=True)
 class ReferenceTable:
     """One reference file: the ``raw.<name>`` table it becomes and how it is read."""
@@ -231,5 +283,11 @@ REFERENCES = (
         read_pegawai,
         "Employee roster from reference/pegawai.csv (optional): nip, SIASN pns_id, kode_opd, "
         "unit_kerja, jabatan, jenis_jabatan, golongan; places SIASN records.",
+    ),
+    ReferenceTable(
+        "indikator",
+        read_indikator,
+        "Individual indicators from reference/indikator.csv (optional): kode_indikator and its "
+        "aspek, arah (naik/turun) and jenis_agregasi (jumlah/terakhir), canonical values.",
     ),
 )

@@ -31,6 +31,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.exports import ASSESSMENT_COLUMNS
+from pipelines.generate.indicators import declared_indicators
 from pipelines.generate.scenarios.common import (
     DEFAULT_KEY,
     EMPLOYEE_PERIOD_SCHEMA,
@@ -123,6 +124,8 @@ def write_scenario(
         for i, code in enumerate(scenario.agencies["kode_opd"])
     ]
     service_population(seed, agencies, YEARS).write_csv(ref / "service_population.csv")
+    # Every indicator declared, so the warehouse's capaian is the frames' (frames._capaian).
+    declared_indicators(agencies).write_csv(ref / "indikator.csv")
     truth = {
         **scenario.truth,
         "pseudonym_key": "KINERJA_PSEUDONYM_KEY if set when written, else "

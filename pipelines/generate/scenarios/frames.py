@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pipelines.generate import catalog
+from pipelines.generate import catalog, indicators
 from pipelines.generate.assessments import N_INDICATORS, SCORE_RANGE, _kode, _ratings
 from pipelines.generate.curve import PREDIKAT, complies
 from pipelines.generate.rng import stream
@@ -27,6 +27,7 @@ from pipelines.generate.scenarios.common import (
     Scenario,
 )
 from pipelines.generate.writers import RATING_LABELS, take
+from pipelines.rules import indicator
 from pipelines.rules.pseudonym import pseudonymise
 
 
@@ -45,21 +46,23 @@ def _rows(rng: np.random.Generator, draw: Draw, periods: tuple[str, ...]) -> pl.
     ach = 0.97 + 0.06 * draw.latent[..., None] + 0.05 * rng.standard_normal((*pred.shape, k))
     ach = np.clip(ach, 0.2, 1.4)
     indicators = catalog.INDICATORS[agency.kind]
-    percent = np.array([u == "%" for _, u, _ in indicators])
+    last = np.array([i.jenis_agregasi == indicator.LAST for i in indicators])
+    lower = np.array([i.arah == indicator.LOWER for i in indicators])
     annual = np.stack(
         [
-            np.array(ch, dtype=float)[rng.integers(0, len(ch), (n, n_years))]
-            for *_, ch in indicators
+            np.array(i.targets, dtype=float)[rng.integers(0, len(i.targets), (n, n_years))]
+            for i in indicators
         ],
         axis=-1,
     )  # (n, years, indicator)
-    quarterly = np.where(percent, annual, np.ceil(annual / 4))
+    quarterly = np.where(last, annual, np.ceil(annual / 4))
     is_annual = np.array([p == ANNUAL for p in periods])[None, None, :, None]
     target = np.where(is_annual, annual[:, :, None, :], quarterly[:, :, None, :])
     # Not rounded to whole units: with small quarterly targets (3 documents) rounding makes
     # an indicator easier to meet than its siblings, an indicator-difficulty effect the
-    # scenarios do not plant.
-    realisasi = np.round(target * ach, 2)
+    # scenarios do not plant. A lower-is-better indicator's realisation makes its capaian
+    # (2T - R)/T the achievement (rules.indicator.capaian).
+    realisasi = np.round(np.where(lower, target * (2 - ach), target * ach), 2)
 
     y_idx, e_idx, p_idx, k_idx = (a.ravel() for a in np.indices((n_years, n, n_periods, k)))
     at = (e_idx, y_idx, p_idx)
@@ -78,10 +81,10 @@ def _rows(rng: np.random.Generator, draw: Draw, periods: tuple[str, ...]) -> pl.
             "tahun": np.array(YEARS, dtype=np.int64)[y_idx],
             "periode": take(periods, p_idx),
             "kode_indikator": take([_kode(agency, j) for j in range(k)], k_idx),
-            "indikator": take([i for i, _, _ in indicators], k_idx),
+            "indikator": take([i.indikator for i in indicators], k_idx),
             "target": target[(*at, k_idx)],
             "realisasi": realisasi[(*at, k_idx)],
-            "satuan": take([u for _, u, _ in indicators], k_idx),
+            "satuan": take([i.satuan for i in indicators], k_idx),
             "nilai_mandiri": mandiri[at],
             "nilai_atasan": atasan[at],
             "rating_hasil_kerja": take(RATING_LABELS, hasil[at]),
@@ -90,6 +93,20 @@ def _rows(rng: np.random.Generator, draw: Draw, periods: tuple[str, ...]) -> pl.
             "nip_penilai": people["nip_penilai"].gather(gather),
         }
     )
+
+
+def _capaian() -> pl.Expr:
+    """rules.indicator.capaian of a row: R/T, or (2T - R)/T floored at 0 where lower is
+    better (the scenario's reference/indikator.csv declares every indicator)."""
+    arah = {
+        indicators.kode(kind, k): i.arah
+        for kind, rows in catalog.INDICATORS.items()
+        for k, i in enumerate(rows)
+    }
+    code = pl.col("kode_indikator")
+    lower = code.replace_strict(arah, default=indicator.HIGHER) == indicator.LOWER
+    r, t = pl.col("realisasi"), pl.col("target")
+    return pl.when(lower).then(((2 * t - r) / t).clip(lower_bound=0)).otherwise(r / t)
 
 
 def _employee_period(rows: pl.DataFrame, key: bytes) -> pl.DataFrame:
@@ -107,7 +124,7 @@ def _employee_period(rows: pl.DataFrame, key: bytes) -> pl.DataFrame:
     age = pl.col("tahun") - pl.col("nip").str.slice(0, 4).cast(pl.Int32)
     per = (
         rows.with_columns(
-            (pl.col("realisasi") / pl.col("target")).alias("achievement"),
+            _capaian().alias("achievement"),
             (pl.col("nilai_mandiri") - pl.col("nilai_atasan")).alias("gap"),
         )
         .group_by("nip", "tahun", "periode", maintain_order=True)
@@ -159,7 +176,7 @@ def _indicator_year(rows: pl.DataFrame, key: bytes) -> pl.DataFrame:
     """int_employee_indicator_year: mean achievement over the periods of the year."""
     per = (
         rows.group_by("tahun", "kode_opd", "kode_indikator", "nip", maintain_order=True)
-        .agg((pl.col("realisasi") / pl.col("target")).mean().alias("achievement"))
+        .agg(_capaian().mean().alias("achievement"))
         .with_columns(pl.col("tahun").cast(pl.Int32))
     )
     return per.select(
