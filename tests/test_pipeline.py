@@ -119,7 +119,8 @@ def test_summary_prints_the_counts(pipeline_run: PipelineRun) -> None:
 
 
 def _oracle_employee_periods(run: PipelineRun) -> pl.DataFrame:
-    """Re-submission rule and employee-period facts, recomputed in polars from raw rows."""
+    """Re-submission rule and employee-period facts, recomputed in polars from raw rows; the
+    capaian by the direction truth.json gives each indicator (PermenPANRB 8/2021)."""
     rows = _query(run, "select * from raw.assessments")
     winner = rows.group_by("nip", "tahun", "periode").agg(pl.col("source_file").max().alias("w"))
     kept = (
@@ -129,10 +130,16 @@ def _oracle_employee_periods(run: PipelineRun) -> pl.DataFrame:
         .unique(["nip", "tahun", "periode", "kode_indikator"], keep="last")
         .sort("source_row")
     )
+    # the direction the generator gave each indicator (truth), however it was declared
+    lower = [k for k, v in run.truth["indicators"].items() if v["arah"] == "turun"]
+    ratio = pl.col("realisasi") / pl.col("target")
+    capaian = (
+        pl.when(pl.col("kode_indikator").is_in(lower)).then((2 - ratio).clip(0)).otherwise(ratio)
+    )
     return kept.group_by("nip", "tahun", "periode").agg(
         pl.col("kode_opd").first(),
         pl.col("predikat").first(),
-        (pl.col("realisasi") / pl.col("target")).mean().alias("achievement"),
+        capaian.mean().alias("achievement"),
     )
 
 

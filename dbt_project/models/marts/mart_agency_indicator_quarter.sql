@@ -41,6 +41,8 @@ employee_annual as (
         ) as annual_target
     from rows
     group by employee_key, kode_opd, tahun, kode_indikator
+    -- holders are those with quarterly rows: the realisation comes from the quarters
+    having count(*) filter (where period_kind = 'quarterly') > 0
 ),
 
 quarterly as (
