@@ -268,6 +268,17 @@ def test_share_20jp_projection_and_wilson() -> None:
     assert row["n"] == 6 and row["target"] == 1.0
 
 
+def test_share_20jp_without_any_training_record_is_not_assessable() -> None:
+    """No training export for the year: the share is unknown, not 0%."""
+    employees = [(f"e{i}", 2024, "O1") for i in range(6)]
+    outlook = _outlook(
+        [_row("O1", "K1", "naik", "jumlah", 120.0, [30.0, 34.0])], {("O1", 2): 10}, employees
+    )
+    row = _one(outlook, measure="share_20jp")
+    assert (row["status"], row["projected"]) == ("not_assessable", None)
+    assert "Tidak ada data pelatihan" in row["reason"]
+
+
 def test_small_groups_are_suppressed() -> None:
     employees = [(f"e{i}", 2024, "O2") for i in range(4)]
     outlook = _outlook(

@@ -320,6 +320,12 @@ def training_outlook(
             "method": "laju_jp",
             "n": jp.len(),
         }
+        no_training = training.filter(pl.col("tahun") == tahun).is_empty()
+        if no_training and jp.len() >= min_group_size:
+            # no training export for the year at all: missing input, not "nobody trained"
+            reason = "Tidak ada data pelatihan untuk tahun ini: laju JP tidak dapat dinilai"
+            out.append({**base, "status": NOT_ASSESSABLE, "reason": reason})
+            continue
         out.append(_share_row(base, jp.to_list(), q, min_group_size))
     return out
 
