@@ -570,6 +570,7 @@ def test_quarter_assessment_measures(warehouse: Path) -> None:
     # E1 (0.8 + 1.2)/2 = 1.0; E2 K1 later row 10/10, K2 10/10 -> 1.0; E3 (0.5 + 0.6)/2 = 0.55.
     assert (q2["n_assessed"], q2["n_indicator_rows"]) == (3, 6)
     assert q2["mean_achievement"] == pytest.approx(0.85)
+    assert (q1["capaian_band"], q2["capaian_band"]) == ("Sangat Tinggi", "Tinggi")  # 98.75%, 85%
     assert (q2["n_sangat_baik"], q2["n_baik"], q2["n_butuh_perbaikan"]) == (1, 1, 1)
     assert q2["share_sangat_baik"] == pytest.approx(1 / 3)
     assert q2["n_assessed_change"] == 1
@@ -818,6 +819,7 @@ PREDIKAT_MEASURES = [
     "share_kurang_misconduct",
     "share_sangat_kurang",
     "mean_achievement",
+    "capaian_band",
     "mean_self_supervisor_gap",
     "n_predikat_mismatch",
 ]
