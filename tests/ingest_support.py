@@ -21,6 +21,31 @@ from pipelines.ingest.source import SourceDefinition
 from pipelines.partitions import all_quarters_tags
 from pipelines.settings import Settings
 
+# One valid assessment export row (text cells, as a file holds them) that tests vary.
+ASSESSMENT_ROW = {
+    "nip": "198503122010011001",
+    "nama": "Budi",
+    "kode_opd": "OPD01",
+    "nama_opd": "Dinas",
+    "unit_kerja": "Sekretariat",
+    "jabatan": "Analis",
+    "jenis_jabatan": "Pelaksana",
+    "golongan": "III/a",
+    "tahun": "2024",
+    "periode": "TW I",
+    "kode_indikator": "IKI-1",
+    "indikator": "Laporan",
+    "target": "100",
+    "realisasi": "87,5",
+    "satuan": "%",
+    "nilai_mandiri": "90",
+    "nilai_atasan": "88",
+    "rating_hasil_kerja": "SESUAI EKSPEKTASI",
+    "rating_perilaku": "SESUAI EKSPEKTASI",
+    "predikat": "Baik",
+    "nip_penilai": "",
+}
+
 
 @dataclass(frozen=True)
 class Loaded:

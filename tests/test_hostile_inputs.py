@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.exports import ASSESSMENT_COLUMNS
 from pipelines.ingest import assessments, reading
+from tests.ingest_support import ASSESSMENT_ROW as BASE
 from tests.ingest_support import load_folder, materialize_sources, read_folder
 
 CORPUS = Path(__file__).parent / "hostile"
@@ -22,29 +23,6 @@ AGENCIES = {"OPD01", "OPD02"}
 KEY = b"hostile-key"
 SOURCE_DIR = "raw/assessments"
 HEADER = ";".join(ASSESSMENT_COLUMNS)
-BASE = {
-    "nip": "198503122010011001",
-    "nama": "Budi",
-    "kode_opd": "OPD01",
-    "nama_opd": "Dinas",
-    "unit_kerja": "Sekretariat",
-    "jabatan": "Analis",
-    "jenis_jabatan": "Pelaksana",
-    "golongan": "III/a",
-    "tahun": "2024",
-    "periode": "TW I",
-    "kode_indikator": "IKI-1",
-    "indikator": "Laporan",
-    "target": "100",
-    "realisasi": "87,5",
-    "satuan": "%",
-    "nilai_mandiri": "90",
-    "nilai_atasan": "88",
-    "rating_hasil_kerja": "SESUAI EKSPEKTASI",
-    "rating_perilaku": "SESUAI EKSPEKTASI",
-    "predikat": "Baik",
-    "nip_penilai": "",
-}
 REJECTED_FILES = {
     "duplicated_headers.csv": "duplicate column(s): nip (columns 1 (A) and 2 (B))",
     "empty.csv": "the file is empty",

@@ -18,32 +18,10 @@ from pipelines.ingest.assets import reference_assets
 from pipelines.ingest.reference import REFERENCES, ReferenceFileError, read_indikator
 from pipelines.rules import indicator
 from pipelines.settings import Settings
+from tests.ingest_support import ASSESSMENT_ROW as BASE
 from tests.ingest_support import load_folder
 
 KEY = b"test-key"
-BASE = {
-    "nip": "198503122010011001",
-    "nama": "Budi",
-    "kode_opd": "OPD01",
-    "nama_opd": "Dinas",
-    "unit_kerja": "Sekretariat",
-    "jabatan": "Analis",
-    "jenis_jabatan": "Pelaksana",
-    "golongan": "III/a",
-    "tahun": "2024",
-    "periode": "TW I",
-    "kode_indikator": "IKI-1",
-    "indikator": "Laporan",
-    "target": "100",
-    "realisasi": "87,5",
-    "satuan": "%",
-    "nilai_mandiri": "90",
-    "nilai_atasan": "88",
-    "rating_hasil_kerja": "SESUAI EKSPEKTASI",
-    "rating_perilaku": "SESUAI EKSPEKTASI",
-    "predikat": "Baik",
-    "nip_penilai": "",
-}
 # The three columns last, headed in odd case and spacing.
 HEADER = [*ASSESSMENT_COLUMNS, " Aspek ", "ARAH", "Jenis  Agregasi"]
 # (kode_indikator, aspek, arah, jenis_agregasi) as written in with_columns.csv, row 2 on.
