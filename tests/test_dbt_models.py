@@ -234,6 +234,16 @@ def run_dbt(args: list[str], warehouse: Path):
     )
 
 
+def assert_built(result) -> None:
+    """A dbt invocation succeeded; else fail naming the nodes that errored or failed."""
+    failures = [
+        f"{r.node.unique_id}: {r.status} {r.message}"
+        for r in (result.result or [])
+        if str(r.status) in ("error", "fail")
+    ]
+    assert result.success, f"dbt build failed: {result.exception} {failures}"
+
+
 # Unit tests (dbt `unit_tests:` in models/*/_unit_tests.yml) the fixture build ran: name -> status.
 UNIT_TEST_RESULTS: dict[str, str] = {}
 
@@ -246,12 +256,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     started = time.perf_counter()
     result = run_dbt(["build"], path)
     elapsed = time.perf_counter() - started
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, f"dbt build failed: {result.exception} {failures}"
+    assert_built(result)
     UNIT_TEST_RESULTS.update(
         {
             r.node.name: str(r.status)

@@ -12,7 +12,6 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -21,7 +20,7 @@ from pipelines.rules import skm
 from pipelines.rules.pseudonym import pseudonym
 from pipelines.settings import SOURCES
 from tests.ingest_support import materialize_sources
-from tests.test_dbt_models import run_dbt
+from tests.test_dbt_models import query, run_dbt
 
 KEY = "layout-test-key"
 E1, E2 = "198503152010011001", "199002202015032002"
@@ -143,13 +142,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         result = run_dbt(["build"], path)
         assert result.success, result.exception
         yield path
-
-
-def query(path: Path, sql: str) -> list[dict]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def mart_quarter(path: Path, kode_opd: str, triwulan: int) -> dict:

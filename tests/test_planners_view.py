@@ -17,6 +17,7 @@ from tests.test_dbt_models import (
     RAW_TABLES,
     _insert,
     _sha,
+    assert_built,
     pseudonym,
     quarter_of,
     run_dbt,
@@ -114,12 +115,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         path,
     )
-    failures = [
-        f"{r.node.unique_id}: {r.message}"
-        for r in (result.result or [])
-        if str(r.status) in ("error", "fail")
-    ]
-    assert result.success, failures
+    assert_built(result)
     return path
 
 

@@ -17,7 +17,8 @@ from pipelines.analysis import audit, findings, sources
 from pipelines.cli.summary import source_counts
 from pipelines.ingest import assessments
 from tests.ingest_support import materialize_sources
-from tests.test_dbt_models import run_dbt
+from tests.test_dbt_models import assert_built, run_dbt
+from tests.test_dbt_models import query as rows
 
 E1, E2, E3, E4, E5 = (
     "198501012010011001",
@@ -158,20 +159,8 @@ def build(tmp: Path, monkeypatch: pytest.MonkeyPatch, **folder: object) -> Path:
     monkeypatch.setenv("KINERJA_DBT_KEEP_OPEN", "False")
     assert materialize_sources(["assessments", "surveys", "training", "siasn"], warehouse).success
     result = run_dbt(["build"], warehouse)
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) in ("error", "fail")
-    ]
-    assert result.success, f"dbt build failed: {result.exception} {failures}"
+    assert_built(result)
     return warehouse
-
-
-def rows(warehouse: Path, sql: str) -> list[dict]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def year_counts(warehouse: Path) -> dict[str, dict]:
