@@ -43,6 +43,9 @@ WORKSPACE_QUERY = """
 """
 
 
+GRAPHQL_TIMEOUT_S = 180
+
+
 class UiError(RuntimeError):
     """The UI did not answer, or answered with an error, in time."""
 
@@ -86,7 +89,10 @@ class DagsterDev:
         request = urllib.request.Request(
             f"{self.url}/graphql", body, {"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
+        # A launch is answered after the run's snapshot is built; with a run executing and
+        # another test worker on the same 2 cores that took over 60 s once (make test,
+        # 2026-12-01): wait up to GRAPHQL_TIMEOUT_S before calling the webserver unresponsive.
+        with urllib.request.urlopen(request, timeout=GRAPHQL_TIMEOUT_S) as response:
             payload = json.load(response)
         if payload.get("errors"):
             raise UiError(f"GraphQL errors: {json.dumps(payload['errors'])[:4000]}")
