@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -36,6 +37,19 @@ class ReferenceContext:
             return known
         codes = known.to_list() if isinstance(known, pl.Series) else known
         return cls(frozenset(codes))
+
+    # A NIP or SIASN id listed twice would place a record on a guess: such rows do not place.
+    # Filtered once per load, not per file (a SIASN folder holds one file per employee).
+    @cached_property
+    def placeable_roster(self) -> pl.DataFrame:
+        """Roster rows whose NIP is given and listed once."""
+        return self.roster.filter(pl.col("nip").is_not_null() & pl.col("nip").is_unique())
+
+    @cached_property
+    def roster_by_id(self) -> pl.DataFrame:
+        """Placeable roster rows whose SIASN id is given and listed once."""
+        roster = self.placeable_roster
+        return roster.filter(pl.col("pns_id").is_not_null() & pl.col("pns_id").is_unique())
 
 
 # What a source's validate function receives: a context, or (tests, older callers) the

@@ -31,6 +31,8 @@ from pipelines.warehouse import registered, transaction
 
 # Rows validated at a time: bounds the polars intermediates (~2 kB a row) of validation.
 SLICE_ROWS = 500_000
+# Files up to this size are read whole and validated together with other small files.
+SMALL_FILE_BYTES = 4 * 2**20
 
 # One row per (file, quarter) loaded: which version of a file each quarter's rows came from.
 # A file rejected whole, or without rows, has one row with a null quarter.
@@ -264,11 +266,21 @@ def _stage_files(
     """
     files: list[FileRead] = []
     total = _FileCounts()
+    stage = _BlockStager(conn, source, run, staged)
+    small = _SmallFiles(stage, run.slice_rows)
     for file, blocks in iter_source_files(folder, run.data_dir, source, skip, run.block_bytes):
         if blocks is None:
             files.append(file)
             continue
-        stage = _BlockStager(conn, source, run, staged)
+        if (run.data_dir / file.source_file).stat().st_size <= SMALL_FILE_BYTES:
+            try:
+                read = list(blocks)
+            except ExportReadError as error:
+                files.append(replace(file, error=str(error)))
+                continue
+            files.append(replace(file, n_rows=sum(b.height for b in read)))
+            total.merge(small.add(read))
+            continue
         try:
             counts, used, seen = stage(blocks)
             if not used.equals(seen):
@@ -283,7 +295,31 @@ def _stage_files(
             continue
         files.append(replace(file, n_rows=counts.n_rows))
         total.merge(counts)
+    total.merge(small.flush())
     return files, total
+
+
+@dataclass
+class _SmallFiles:
+    """Whole small files (read before any of them is validated), validated together once
+    they hold ``slice_rows`` rows: a SIASN folder has one file per employee, and validating
+    each alone cost ~40 ms of fixed work per file (4.5 min for 6,786 files)."""
+
+    stage: "_BlockStager"
+    slice_rows: int
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, blocks: list[pl.DataFrame]) -> "_FileCounts":
+        self.frames.extend(blocks)
+        self.rows += sum(b.height for b in blocks)
+        return self.flush() if self.rows >= self.slice_rows else _FileCounts()
+
+    def flush(self) -> "_FileCounts":
+        if not self.frames:
+            return _FileCounts()
+        frames, self.frames, self.rows = self.frames, [], 0
+        return self.stage.whole_files(pl.concat(frames, how="vertical_relaxed"))
 
 
 def _take_back(conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str) -> None:
@@ -307,30 +343,40 @@ class _BlockStager:
         """Counts, the number format used (``formats``, else the first block's) and the one
         the whole file's numbers give. The format comes from all rows of a block, not only
         the window's: a quarter's run reads a file as a run over every quarter does."""
-        raw_stage, quarantine_stage = self.staged.values()
         counts = _FileCounts()
         used, seen = formats, None
         for block in blocks:
-            counts.n_rows += block.height
             found = number_formats(block, self.source.numbers)
             seen = found if seen is None else merge_number_formats(seen, found)
             used = found if used is None else used
-            block = self.run.window.select_rows(block)
-            counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
-            slice_rows = self.run.slice_rows
-            for offset in range(0, block.height, slice_rows):
-                part = block.slice(offset, slice_rows)
-                result = self.source.validate(part, self.run.known, self.run.key, used)
-                for stage, frame in (
-                    (raw_stage, result.valid),
-                    (quarantine_stage, result.quarantine),
-                ):
-                    with registered(self.conn, frame) as view:
-                        self.conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
-                counts.add(result)
+            self._validate(block, used, counts)
             del block
         empty = number_formats(empty_source_frame([], []), [])
         return counts, used if used is not None else empty, seen if seen is not None else empty
+
+    def whole_files(self, frame: pl.DataFrame) -> "_FileCounts":
+        """Rows of several whole files at once: each file's number format from all its rows
+        (number_formats decides per source_file), so nothing is staged again."""
+        counts = _FileCounts()
+        self._validate(frame, number_formats(frame, self.source.numbers), counts)
+        return counts
+
+    def _validate(self, block: pl.DataFrame, formats: pl.DataFrame, counts: "_FileCounts") -> None:
+        raw_stage, quarantine_stage = self.staged.values()
+        counts.n_rows += block.height
+        block = self.run.window.select_rows(block)
+        counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
+        slice_rows = self.run.slice_rows
+        for offset in range(0, block.height, slice_rows):
+            part = block.slice(offset, slice_rows)
+            result = self.source.validate(part, self.run.known, self.run.key, formats)
+            for stage, frame in (
+                (raw_stage, result.valid),
+                (quarantine_stage, result.quarantine),
+            ):
+                with registered(self.conn, frame) as view:
+                    self.conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
+            counts.add(result)
 
 
 def _replace_loaded(

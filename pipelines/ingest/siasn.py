@@ -134,15 +134,13 @@ def siasn_schema(known_agencies: set[str]) -> pa.DataFrameSchema:
     )
 
 
-def _place(frame: pl.DataFrame, roster: pl.DataFrame, key: bytes) -> pl.DataFrame:
+def _place(frame: pl.DataFrame, context: ReferenceContext, key: bytes) -> pl.DataFrame:
     """nip, employee_key, pns_id and the roster's groups of every row, and the reasons a row
     cannot be placed (columns nip, pnsdinilaiid)."""
     nips = per_distinct(
         frame, "nip", {"value": clean_nip(pl.col("nip")), "reason": nip_reason(pl.col("nip"))}
     )
-    # A NIP or SIASN id listed twice would place a record on a guess: such rows do not place.
-    roster = roster.filter(pl.col("nip").is_not_null() & pl.col("nip").is_unique())
-    by_id = roster.filter(pl.col("pns_id").is_not_null() & pl.col("pns_id").is_unique())
+    roster, by_id = context.placeable_roster, context.roster_by_id
     given = pl.DataFrame(
         {
             ROW: frame.get_column(ROW),
@@ -276,7 +274,7 @@ def validate_siasn(
     frame = with_row_ids(frame)
     tahun = parsing.parse_integer(pl.col("tahun"), "tahun")
     years = per_distinct(frame, "tahun", {"value": tahun.value, "reason": tahun.reason})
-    placed = _place(frame, context.roster, key)
+    placed = _place(frame, context, key)
     rater = _rater(frame, key)
     period = periode_of(frame)
     grades = {
