@@ -100,15 +100,20 @@ def iter_source_files(
 
 
 def source_blocks(
-    path: Path, file: FileRead, source: "SourceDefinition", block_bytes: int | None = None
+    path: Path,
+    file: FileRead,
+    source: "SourceDefinition",
+    block_bytes: int | None = None,
+    quarters: bool = True,
 ) -> Iterator[pl.DataFrame]:
     """One file's rows, block by block, as text columns, ``_row_problem`` and lineage (with
-    the row's quarter). Any failure becomes an ExportReadError naming the file: a reader bug
-    on hostile bytes must reject that file, not stop the folder."""
+    the row's quarter, or a null one for the caller to fill with ``with_quarters`` when
+    ``quarters`` is false). Any failure becomes an ExportReadError naming the file: a reader
+    bug on hostile bytes must reject that file, not stop the folder."""
     relative = file.source_file
     try:
         for frame in iter_export(path, source.required, relative, block_bytes):
-            yield _with_lineage(frame, file, source)
+            yield _with_lineage(frame, file, source, quarters)
     except ExportReadError:
         raise
     except Exception as error:
@@ -117,13 +122,20 @@ def source_blocks(
         raise ExportReadError(message) from error
 
 
-def _with_lineage(frame: pl.DataFrame, file: FileRead, source: "SourceDefinition") -> pl.DataFrame:
+def with_quarters(frame: pl.DataFrame, source: "SourceDefinition") -> pl.DataFrame:
+    """The quarter of every row (rows of several small files are placed in one pass)."""
+    return frame.with_columns(pl.lit(source.quarter(frame), dtype=pl.Date).alias("quarter"))
+
+
+def _with_lineage(
+    frame: pl.DataFrame, file: FileRead, source: "SourceDefinition", quarters: bool
+) -> pl.DataFrame:
     required, optional = source.required, source.optional
     extras = [c for c in frame.columns if c.startswith(EXTRA_PREFIX)]
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in optional if c not in frame.columns
     )
-    quarters = source.quarter(frame)
+    quarter = source.quarter(frame) if quarters else None
     number_cells = pl.col(NUMBER_CELLS) if NUMBER_CELLS in frame.columns else pl.lit(None)
     problem = _beyond_header(extras)
     if RECORD_PROBLEM in frame.columns:  # JSON: a record that is not one row of columns
@@ -135,7 +147,7 @@ def _with_lineage(frame: pl.DataFrame, file: FileRead, source: "SourceDefinition
         pl.lit(file.source_file).alias("source_file"),
         pl.col(SOURCE_ROW).cast(pl.Int32),
         pl.lit(file.file_sha256).alias("file_sha256"),
-        pl.lit(quarters, dtype=pl.Date).alias("quarter"),
+        pl.lit(quarter, dtype=pl.Date).alias("quarter"),
         number_cells.cast(pl.List(pl.String)).alias(NUMBER_CELLS),
     )
 

@@ -1,12 +1,22 @@
 -- Employee-periods whose employee-level fields (which repeat on every indicator row) disagree
 -- across the kept indicator rows: one row per employee-period x conflicting field. The name is
--- compared through raw.assessments by lineage so it never leaves the raw schema.
--- One pass counts distinct values of every field per employee-period; only the (few)
--- conflicting employee-periods are then grouped again to list their values.
+-- compared through its fingerprint (stg_assessments.employee_fields_hash) and, for the listing,
+-- through raw.assessments by lineage, so it never leaves the raw schema.
+-- One pass over min/max of the fingerprint finds the (few) conflicting employee-periods; only
+-- their rows are read again, field by field, to list the values. (Counting distinct values
+-- of 11 fields after joining 25M rows back to raw took 291 thread-s at 1M employees.)
 {%- set fields = ['nama', 'kode_opd', 'nama_opd', 'unit_kerja', 'jabatan', 'jenis_jabatan',
                   'golongan', 'rating_hasil_kerja', 'rating_perilaku', 'predikat',
                   'penilai_key'] %}
-with rows as (
+with conflicting as (
+    -- one pass over the kept rows: an employee-period whose fingerprint varies
+    select employee_key, tahun, periode
+    from {{ ref('stg_assessments') }}
+    group by employee_key, tahun, periode
+    having min(employee_fields_hash) <> max(employee_fields_hash)
+),
+
+conflicting_rows as (
     select
         a.employee_key,
         a.tahun,
@@ -25,28 +35,10 @@ with rows as (
         a.penilai_key,
         r.nama
     from {{ ref('stg_assessments') }} as a
+    inner join conflicting as c
+        on a.employee_key = c.employee_key and a.tahun = c.tahun and a.periode = c.periode
     inner join {{ source('raw', 'assessments') }} as r
         on a.source_file = r.source_file and a.source_row = r.source_row
-),
-
-counts as (
-    select
-        employee_key,
-        tahun,
-        periode,
-        {%- for f in fields %}
-        count(distinct coalesce({{ f }}, '<missing>')) as n_{{ f }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from rows
-    group by employee_key, tahun, periode
-),
-
-conflicting_rows as (
-    select r.*
-    from rows as r
-    inner join counts as c
-        on r.employee_key = c.employee_key and r.tahun = c.tahun and r.periode = c.periode
-    where {% for f in fields %}c.n_{{ f }} > 1{{ ' or ' if not loop.last }}{% endfor %}
 ),
 
 fields as (
