@@ -33,10 +33,16 @@ def _properties() -> dict[str, Any]:
 
 
 def accepted_values(seed: str, column: str) -> tuple[str, ...]:
-    """The values ``_seeds.yml`` accepts in ``seed.column``, in the order it lists them."""
+    """The values ``_seeds.yml`` accepts in ``seed.column``, in the order it lists them (in
+    the seed's column_rules test, or an accepted_values test on the column)."""
     for entry in _properties().get("seeds", []):
         if entry.get("name") != seed:
             continue
+        for test in entry.get("data_tests") or []:
+            if isinstance(test, dict) and "column_rules" in test:
+                values = test["column_rules"]["arguments"].get("accepted_values", {})
+                if column in values:
+                    return tuple(str(v) for v in values[column])
         for col in entry.get("columns", []):
             if col.get("name") != column:
                 continue
