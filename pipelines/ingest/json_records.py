@@ -93,6 +93,8 @@ def _records(path: Path, name: str) -> list[tuple[int, Any]]:
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:  # numbers too (parsed as their text): the common case first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -119,7 +121,7 @@ def _row(record: Any) -> tuple[dict[str, str | None], str | None]:
             problems.append(f"'{written[header]}' and '{key}' (one column: {header})")
             continue
         written[header] = key
-        cells[header] = _text(value)
+        cells[header] = (value.strip() or None) if type(value) is str else _text(value)
     problem = "record has two values for one column: " + "; ".join(problems) if problems else None
     return cells, problem
 
