@@ -24,7 +24,7 @@ from pipelines.ingest.grids import (
     csv_block_grids,
     read_csv_grid,
 )
-from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM, read_json_frame
+from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM, JsonRows, read_json_rows
 from pipelines.rules.headers import canonical_header
 from pipelines.settings import Settings
 
@@ -87,11 +87,16 @@ def iter_export(
 
 def _json_export(path: Path, name: str, required_columns: Sequence[str]) -> pl.DataFrame:
     """A JSON export (see json_records): one frame, checked like a table's header."""
-    frame = read_json_frame(path, name)
-    if frame.height == 0:
+    return json_export_rows(path, name, required_columns).frame()
+
+
+def json_export_rows(path: Path, name: str, required_columns: Sequence[str]) -> JsonRows:
+    """A JSON export's rows (json_records.JsonRows), checked like a table's header."""
+    rows = read_json_rows(path, name)
+    if not rows.rows:
         raise ExportReadError(f"{name}: has no records")
-    _require(frame.columns, required_columns, name)
-    return frame
+    _require(rows.headers, required_columns, name)
+    return rows
 
 
 def _grids(path: Path, name: str, block_bytes: int) -> Iterator[pl.DataFrame]:

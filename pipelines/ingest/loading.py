@@ -17,11 +17,14 @@ import polars as pl
 
 from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError
+from pipelines.ingest.json_records import JSON_SUFFIXES, JsonRows
 from pipelines.ingest.reading import (
     FileRead,
     empty_source_frame,
     export_files,
     iter_source_files,
+    json_rows,
+    json_rows_frame,
     source_blocks,
     with_quarters,
 )
@@ -276,6 +279,11 @@ def _stage_files(
         path = run.data_dir / file.source_file
         if path.stat().st_size <= SMALL_FILE_BYTES:
             try:
+                if path.suffix.lower() in JSON_SUFFIXES:
+                    rows = json_rows(path, file, source)
+                    files.append(replace(file, n_rows=len(rows.rows)))
+                    total.merge(small.add_json(rows, files[-1]))
+                    continue
                 read = list(source_blocks(path, file, source, run.block_bytes, quarters=False))
             except ExportReadError as error:
                 files.append(replace(file, error=str(error)))
@@ -311,6 +319,9 @@ class _SmallFiles:
     stage: "_BlockStager"
     slice_rows: int
     frames: list[pl.DataFrame] = field(default_factory=list)
+    # JSON files stay Python rows until the flush: one frame for all of them
+    json: JsonRows = field(default_factory=JsonRows.empty)
+    json_files: list[FileRead] = field(default_factory=list)
     rows: int = 0
 
     def add(self, blocks: list[pl.DataFrame]) -> "_FileCounts":
@@ -318,7 +329,16 @@ class _SmallFiles:
         self.rows += sum(b.height for b in blocks)
         return self.flush() if self.rows >= self.slice_rows else _FileCounts()
 
+    def add_json(self, rows: JsonRows, file: FileRead) -> "_FileCounts":
+        self.json.extend(rows)
+        self.json_files.append(file)
+        self.rows += len(rows.rows)
+        return self.flush() if self.rows >= self.slice_rows else _FileCounts()
+
     def flush(self) -> "_FileCounts":
+        if self.json_files:
+            self.frames.append(json_rows_frame(self.json, self.json_files, self.stage.source))
+            self.json, self.json_files = JsonRows.empty(), []
         if not self.frames:
             return _FileCounts()
         frames, self.frames, self.rows = self.frames, [], 0

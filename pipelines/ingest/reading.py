@@ -8,6 +8,7 @@ one file, expected or not, rejects that file only: the other files of the folder
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +21,9 @@ from pipelines.ingest.formats import (
     SOURCE_ROW,
     ExportReadError,
     iter_export,
+    json_export_rows,
 )
-from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM
+from pipelines.ingest.json_records import JSON_SUFFIXES, RECORD_PROBLEM, JsonRows
 from pipelines.rules.parsing import parse_date
 
 if TYPE_CHECKING:
@@ -111,9 +113,16 @@ def source_blocks(
     ``quarters`` is false). Any failure becomes an ExportReadError naming the file: a reader
     bug on hostile bytes must reject that file, not stop the folder."""
     relative = file.source_file
-    try:
+    with _rejecting(relative):
         for frame in iter_export(path, source.required, relative, block_bytes):
             yield _with_lineage(frame, file, source, quarters)
+
+
+@contextmanager
+def _rejecting(relative: str) -> Iterator[None]:
+    """Any failure reading a file becomes an ExportReadError naming it."""
+    try:
+        yield
     except ExportReadError:
         raise
     except Exception as error:
@@ -122,14 +131,37 @@ def source_blocks(
         raise ExportReadError(message) from error
 
 
+def json_rows(path: Path, file: FileRead, source: "SourceDefinition") -> JsonRows:
+    """A small JSON export's rows as Python rows, to be framed with other files' rows by
+    ``json_rows_frame`` (failures as in ``source_blocks``)."""
+    with _rejecting(file.source_file):
+        return json_export_rows(path, file.source_file, source.required)
+
+
+def json_rows_frame(
+    rows: JsonRows, files: list[FileRead], source: "SourceDefinition"
+) -> pl.DataFrame:
+    """The rows of several small JSON files (``files``, in the order their rows were added)
+    as ``source_blocks`` gives them, without quarters (``with_quarters`` adds them)."""
+    names: list[str] = []
+    digests: list[str] = []
+    for file, count in zip(files, rows.counts, strict=True):
+        names += [file.source_file] * count
+        digests += [file.file_sha256] * count
+    frame = rows.frame(source_file=names, file_sha256=digests)
+    return _with_lineage(frame, None, source, quarters=False)
+
+
 def with_quarters(frame: pl.DataFrame, source: "SourceDefinition") -> pl.DataFrame:
     """The quarter of every row (rows of several small files are placed in one pass)."""
     return frame.with_columns(pl.lit(source.quarter(frame), dtype=pl.Date).alias("quarter"))
 
 
 def _with_lineage(
-    frame: pl.DataFrame, file: FileRead, source: "SourceDefinition", quarters: bool
+    frame: pl.DataFrame, file: FileRead | None, source: "SourceDefinition", quarters: bool
 ) -> pl.DataFrame:
+    """Lineage of one file's rows (``file``), or of rows that carry their own source_file
+    and file_sha256 columns (several small files, ``file`` None)."""
     required, optional = source.required, source.optional
     extras = [c for c in frame.columns if c.startswith(EXTRA_PREFIX)]
     frame = frame.with_columns(
@@ -144,9 +176,9 @@ def _with_lineage(
         *required,
         *optional,
         problem.alias(ROW_PROBLEM),
-        pl.lit(file.source_file).alias("source_file"),
+        (pl.lit(file.source_file) if file else pl.col("source_file")).alias("source_file"),
         pl.col(SOURCE_ROW).cast(pl.Int32),
-        pl.lit(file.file_sha256).alias("file_sha256"),
+        (pl.lit(file.file_sha256) if file else pl.col("file_sha256")).alias("file_sha256"),
         pl.lit(quarter, dtype=pl.Date).alias("quarter"),
         number_cells.cast(pl.List(pl.String)).alias(NUMBER_CELLS),
     )
