@@ -95,7 +95,7 @@ def json_export_rows(path: Path, name: str, required_columns: Sequence[str]) -> 
     rows = read_json_rows(path, name)
     if not rows.rows:
         raise ExportReadError(f"{name}: has no records")
-    _require(rows.headers, required_columns, name)
+    require_columns(rows.headers, required_columns, name)
     return rows
 
 
@@ -185,7 +185,7 @@ def _to_export_frame(
             keep.append((cell, f"{prefix}{position + 1}"))
     names = [header for _, header in keep]
     _reject_duplicates(names, [cells.index(cell) for cell, _ in keep], name)
-    _require(names, required_columns, name)
+    require_columns(names, required_columns, name)
 
     marks = []
     if NUMBER_CELLS in grid.columns:  # grid column names -> the frame's column names
@@ -194,7 +194,7 @@ def _to_export_frame(
     return body.select([pl.col(cell).alias(header) for cell, header in keep] + [SOURCE_ROW] + marks)
 
 
-def _require(names: Sequence[str], required_columns: Sequence[str], name: str) -> None:
+def require_columns(names: Sequence[str], required_columns: Sequence[str], name: str) -> None:
     missing = [c for c in required_columns if c not in names]
     if missing:
         hidden = (SOURCE_ROW, RECORD_PROBLEM)

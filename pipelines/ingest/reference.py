@@ -23,7 +23,7 @@ import pandera.polars as pa
 import polars as pl
 
 from pipelines.ingest.context import ROSTER_COLUMNS, empty_roster
-from pipelines.ingest.formats import ExportReadError, read_export
+from pipelines.ingest.formats import ExportReadError, read_export, require_columns
 from pipelines.ingest.validation import FORMAT_COLUMNS, number_formats
 from pipelines.rules import indicator, predikat
 from pipelines.rules.nip import clean_nip, nip_reason
@@ -71,18 +71,29 @@ POPULATION_SCHEMA = pa.DataFrameSchema(
 
 
 def _typed_reference(
-    path: Path, data_dir: Path, text: list[str], integers: list[str], schema: pa.DataFrameSchema
-) -> pl.DataFrame:
-    """Read one required reference CSV, type it and validate it (ReferenceFileError with
-    the reasons otherwise)."""
+    path: Path,
+    data_dir: Path,
+    text: list[str],
+    integers: list[str],
+    schema: pa.DataFrameSchema,
+    optional: bool = False,
+) -> pl.DataFrame | None:
+    """Read one reference CSV, type it and validate it (ReferenceFileError with the reasons
+    otherwise). An ``optional`` file that is missing, empty or a header row alone gives None
+    (read once: the roster has a row per employee, 1M at the national scale)."""
     columns = text + integers
     name = path.relative_to(data_dir).as_posix()
     required = f"it is required (columns: {', '.join(columns)})"
+    if optional and not path.exists():
+        return None
     if not path.exists():
         raise ReferenceFileError(f"{name} is missing under {data_dir}: {required}; add it")
     try:
-        frame = read_export(path, columns, display_name=name)
+        frame = read_export(path, () if optional else columns, display_name=name)
+        require_columns(frame.columns, columns, name)
     except ExportReadError as error:
+        if optional and str(error).endswith(NO_DATA):
+            return None
         problem = str(error).removeprefix(f"{name}: ")
         raise ReferenceFileError(f"{name}: {problem}: {required}; fix it") from error
     # The file's number format, as for the exports: '1.200' is 1200 only beside '87,5'.
@@ -150,17 +161,19 @@ def read_service_population(data_dir: Path) -> pl.DataFrame:
     (audit_survey_sample_size leaves ``adequate`` NULL: not assessable) - not a reason to
     stop the whole run. A header row alone is how a user says "none": the same as missing."""
     path = data_dir / "reference" / "service_population.csv"
-    if not path.exists() or _has_no_rows(path, data_dir):
-        return pl.DataFrame(
-            schema={c: col.dtype.type for c, col in POPULATION_SCHEMA.columns.items()}
-        )
-    return _typed_reference(
+    population = _typed_reference(
         path,
         data_dir,
         ["kode_opd", "unit_layanan"],
         ["tahun", "populasi"],
         POPULATION_SCHEMA,
+        optional=True,
     )
+    if population is None:
+        return pl.DataFrame(
+            schema={c: col.dtype.type for c, col in POPULATION_SCHEMA.columns.items()}
+        )
+    return population
 
 
 def _has_no_rows(path: Path, data_dir: Path) -> bool:
@@ -190,10 +203,10 @@ def read_pegawai(data_dir: Path) -> pl.DataFrame:
     must be valid and unique, and so must the SIASN ids given: a record must never be
     placed on a guess."""
     path = data_dir / "reference" / "pegawai.csv"
-    if not path.exists() or _has_no_rows(path, data_dir):
+    roster = _typed_reference(path, data_dir, ROSTER_COLUMNS, [], ROSTER_SCHEMA, optional=True)
+    if roster is None:
         return empty_roster()
     name = path.relative_to(data_dir).as_posix()
-    roster = _typed_reference(path, data_dir, ROSTER_COLUMNS, [], ROSTER_SCHEMA)
     problems = roster.select(nip_reason(pl.col("nip"))).to_series().drop_nulls()
     repeated = roster.get_column("pns_id").drop_nulls()
     repeated = repeated.filter(repeated.is_duplicated()).unique().sort()
