@@ -8,6 +8,7 @@ its raw.files row, with zero counts and the reason in ``error``.
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -268,9 +269,25 @@ def _stage_files(
     the rare file whose later blocks change the decision, the file is taken back and staged
     again with the whole file's format (blocks must not change what a file's numbers mean).
     """
+    writer = _Writer(conn)
+    try:
+        return _stage_each(conn, source, run, folder, skip, staged, writer)
+    finally:
+        writer.close()
+
+
+def _stage_each(
+    conn: duckdb.DuckDBPyConnection,
+    source: SourceDefinition,
+    run: LoadRun,
+    folder: Path,
+    skip: Callable[[str, str], bool],
+    staged: dict[str, str],
+    writer: "_Writer",
+) -> tuple[list[FileRead], "_FileCounts"]:
     files: list[FileRead] = []
     total = _FileCounts()
-    stage = _BlockStager(conn, source, run, staged)
+    stage = _BlockStager(conn, source, run, staged, writer)
     small = _SmallFiles(stage, run.slice_rows)
     for file, blocks in iter_source_files(folder, run.data_dir, source, skip, run.block_bytes):
         if blocks is None:
@@ -294,12 +311,14 @@ def _stage_files(
         try:
             counts, used, seen = stage(blocks)
             if not used.equals(seen):
+                writer.wait()
                 _take_back(conn, staged, file.source_file)
                 again = source_blocks(
                     run.data_dir / file.source_file, file, source, run.block_bytes
                 )
                 counts, _, _ = stage(again, seen)
         except ExportReadError as error:  # late in the file: take back what it gave
+            writer.wait()
             _take_back(conn, staged, file.source_file)
             files.append(replace(file, error=str(error)))
             continue
@@ -346,6 +365,40 @@ class _SmallFiles:
         return self.stage.whole_files(frame)
 
 
+class _Writer:
+    """Appends validated frames to the staged tables on a second connection, in the
+    background: DuckDB writes (without the GIL) while polars reads and validates the next
+    slice. Writing took over half of ingestion at 1M employees, with the reader idle. At
+    most one write is pending (memory holds one slice more); ``wait`` before anything else
+    touches the staged tables."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = conn.cursor()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinerja-writer")
+        self._pending: Future[None] | None = None
+
+    def append(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._write, frames)
+
+    def _write(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
+        for table, frame in frames:
+            with registered(self._cursor, frame) as view:
+                self._cursor.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown()
+            self._cursor.close()
+
+
 def _take_back(conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str) -> None:
     """Remove what a file put in the staged tables (it is rejected or staged again)."""
     for stage in staged.values():
@@ -360,6 +413,7 @@ class _BlockStager:
     source: SourceDefinition
     run: LoadRun
     staged: dict[str, str]
+    writer: "_Writer"
 
     def __call__(
         self, blocks: Iterator[pl.DataFrame], formats: pl.DataFrame | None = None
@@ -394,12 +448,7 @@ class _BlockStager:
         for offset in range(0, block.height, slice_rows):
             part = block.slice(offset, slice_rows)
             result = self.source.validate(part, self.run.known, self.run.key, formats)
-            for stage, frame in (
-                (raw_stage, result.valid),
-                (quarantine_stage, result.quarantine),
-            ):
-                with registered(self.conn, frame) as view:
-                    self.conn.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {view}")
+            self.writer.append([(raw_stage, result.valid), (quarantine_stage, result.quarantine)])
             counts.add(result)
 
 

@@ -1,28 +1,77 @@
--- Every raw assessment row's re-submission decision (macro assessment_rows_decided): the
--- winning file of its employee-period, kept or not, and why. Narrow on purpose - the row's
--- values are in raw.assessments and, when kept, in stg_assessments; copying 30 columns of
--- 25M rows (1M employees) twice was the largest cost of the dbt build.
+-- Every raw assessment row with the re-submission decision attached. The same employee-period
+-- (nip, tahun, periode) may arrive in several files: the file whose path sorts latest wins the
+-- whole employee-period; inside that file a repeated indicator keeps its highest source_row.
+-- Measured at 1M employees (25M rows): this group-by, join and window beat one window per
+-- employee-period and a narrow decision recomputed by stg_assessments (both spilled for
+-- minutes with the row's 30 columns in the window's or the join's payload).
 {{ quarter_incremental_config() }}
 
-with decided as (
-    {{ assessment_rows_decided() }}
+with source as (
+    select * from {{ source('raw', 'assessments') }}
+    where {{ quarter_rows_filter('assessments') }}
+),
+
+winning as (
+    select nip, tahun, periode, max(source_file) as winning_source_file
+    from source
+    group by nip, tahun, periode
+),
+
+ranked as (
+    select
+        s.*,
+        w.winning_source_file,
+        row_number() over (
+            partition by s.nip, s.tahun, s.periode, s.kode_indikator, s.source_file
+            order by s.source_row desc
+        ) as rank_in_file
+    from source as s
+    inner join winning as w
+        on s.nip = w.nip and s.tahun = w.tahun and s.periode = w.periode
 )
 
 select
     employee_key,
+    is_pppk,
+    -- NIP layout (Perka BKN 22/2007, docs/domain.md#nip; PPPK uses the same positions):
+    -- birth date YYYYMMDD, appointment year YYYY, ..., gender digit at position 15.
+    cast(strptime(substr(nip, 1, 8), '%Y%m%d') as date) as birth_date,
+    cast(substr(nip, 1, 4) as integer) as birth_year,
+    cast(substr(nip, 9, 4) as integer) as appointment_year,
+    case substr(nip, 15, 1) when '1' then 'L' when '2' then 'P' end as gender,
     kode_opd,
+    nama_opd,
+    unit_kerja,
+    jabatan,
+    jenis_jabatan,
+    golongan,
     tahun,
     periode,
     kode_indikator,
+    indikator,
+    target,
+    realisasi,
+    satuan,
+    aspek,
+    arah,
+    jenis_agregasi,
+    nilai_mandiri,
+    nilai_atasan,
+    rating_hasil_kerja,
+    rating_perilaku,
+    predikat,
+    penilai_key,
+    {{ employee_fields_hash() }} as employee_fields_hash,
     source_file,
     source_row,
+    file_sha256,
     quarter,
     winning_source_file,
-    (source_file = winning_source_file and is_last_in_file) as is_kept,
+    (source_file = winning_source_file and rank_in_file = 1) as is_kept,
     case
         when source_file <> winning_source_file
             then 'superseded by a later file for the same employee-period'
-        when not is_last_in_file
+        when rank_in_file > 1
             then 'indicator repeated in the same file: the later row wins'
     end as drop_reason
-from decided
+from ranked
