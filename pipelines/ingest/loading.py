@@ -7,8 +7,7 @@ its raw.files row, with zero counts and the reason in ``error``.
 """
 
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -18,19 +17,25 @@ import polars as pl
 
 from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError
-from pipelines.ingest.json_records import JSON_SUFFIXES, JsonRows
+from pipelines.ingest.json_records import JSON_SUFFIXES
 from pipelines.ingest.reading import (
     FileRead,
     empty_source_frame,
     export_files,
     iter_source_files,
     json_rows,
-    json_rows_frame,
     source_blocks,
-    with_quarters,
 )
 from pipelines.ingest.source import SourceDefinition
-from pipelines.ingest.validation import Validated, merge_number_formats, number_formats
+from pipelines.ingest.staging import (
+    FILE_QUARTER,
+    BlockStager,
+    FileCounts,
+    SmallFiles,
+    Writer,
+    take_back,
+)
+from pipelines.ingest.validation import Validated
 from pipelines.ingest.window import QuarterWindow
 from pipelines.warehouse import registered, transaction
 
@@ -66,7 +71,6 @@ class LoadRun:
         return self.data_dir / "raw" / source
 
 
-FILE_QUARTER = ["source_file", "quarter"]
 FILES_SCHEMA = {
     "source": pl.String,
     "source_file": pl.String,
@@ -262,194 +266,55 @@ def _stage_files(
     folder: Path,
     skip: Callable[[str, str], bool],
     staged: dict[str, str],
-) -> tuple[list[FileRead], "_FileCounts"]:
+) -> tuple[list[FileRead], "FileCounts"]:
     """Read and validate every file (but those ``skip`` leaves) into the staged tables.
 
     A file's number format is decided by its first block and checked against the rest; in
     the rare file whose later blocks change the decision, the file is taken back and staged
     again with the whole file's format (blocks must not change what a file's numbers mean).
     """
-    writer = _Writer(conn)
-    try:
-        return _stage_each(conn, source, run, folder, skip, staged, writer)
-    finally:
-        writer.close()
-
-
-def _stage_each(
-    conn: duckdb.DuckDBPyConnection,
-    source: SourceDefinition,
-    run: LoadRun,
-    folder: Path,
-    skip: Callable[[str, str], bool],
-    staged: dict[str, str],
-    writer: "_Writer",
-) -> tuple[list[FileRead], "_FileCounts"]:
-    files: list[FileRead] = []
-    total = _FileCounts()
-    stage = _BlockStager(conn, source, run, staged, writer)
-    small = _SmallFiles(stage, run.slice_rows)
-    for file, blocks in iter_source_files(folder, run.data_dir, source, skip, run.block_bytes):
-        if blocks is None:
-            files.append(file)
-            continue
-        path = run.data_dir / file.source_file
-        if path.stat().st_size <= SMALL_FILE_BYTES:
-            try:
-                if path.suffix.lower() in JSON_SUFFIXES:
-                    rows = json_rows(path, file, source)
-                    files.append(replace(file, n_rows=len(rows.rows)))
-                    total.merge(small.add_json(rows, files[-1]))
+    with Writer(conn) as writer:
+        files: list[FileRead] = []
+        total = FileCounts()
+        stage = BlockStager(conn, source, run, staged, writer)
+        small = SmallFiles(stage, run.slice_rows)
+        for file, blocks in iter_source_files(folder, run.data_dir, source, skip, run.block_bytes):
+            if blocks is None:
+                files.append(file)
+                continue
+            path = run.data_dir / file.source_file
+            if path.stat().st_size <= SMALL_FILE_BYTES:
+                try:
+                    if path.suffix.lower() in JSON_SUFFIXES:
+                        rows = json_rows(path, file, source)
+                        files.append(replace(file, n_rows=len(rows.rows)))
+                        total.merge(small.add_json(rows, files[-1]))
+                        continue
+                    read = list(source_blocks(path, file, source, run.block_bytes, quarters=False))
+                except ExportReadError as error:
+                    files.append(replace(file, error=str(error)))
                     continue
-                read = list(source_blocks(path, file, source, run.block_bytes, quarters=False))
-            except ExportReadError as error:
+                files.append(replace(file, n_rows=sum(b.height for b in read)))
+                total.merge(small.add(read))
+                continue
+            try:
+                counts, used, seen = stage(blocks)
+                if not used.equals(seen):
+                    writer.wait()
+                    take_back(conn, staged, file.source_file)
+                    again = source_blocks(
+                        run.data_dir / file.source_file, file, source, run.block_bytes
+                    )
+                    counts, _, _ = stage(again, seen)
+            except ExportReadError as error:  # late in the file: take back what it gave
+                writer.wait()
+                take_back(conn, staged, file.source_file)
                 files.append(replace(file, error=str(error)))
                 continue
-            files.append(replace(file, n_rows=sum(b.height for b in read)))
-            total.merge(small.add(read))
-            continue
-        try:
-            counts, used, seen = stage(blocks)
-            if not used.equals(seen):
-                writer.wait()
-                _take_back(conn, staged, file.source_file)
-                again = source_blocks(
-                    run.data_dir / file.source_file, file, source, run.block_bytes
-                )
-                counts, _, _ = stage(again, seen)
-        except ExportReadError as error:  # late in the file: take back what it gave
-            writer.wait()
-            _take_back(conn, staged, file.source_file)
-            files.append(replace(file, error=str(error)))
-            continue
-        files.append(replace(file, n_rows=counts.n_rows))
-        total.merge(counts)
-    total.merge(small.flush())
-    return files, total
-
-
-@dataclass
-class _SmallFiles:
-    """Whole small files (read before any of them is validated), placed in quarters and
-    validated together once they hold ``slice_rows`` rows: a SIASN folder has one file per
-    employee, and doing that per file cost ~40 ms of fixed work each (>8 min for 6,786
-    files at 100k employees)."""
-
-    stage: "_BlockStager"
-    slice_rows: int
-    frames: list[pl.DataFrame] = field(default_factory=list)
-    # JSON files stay Python rows until the flush: one frame for all of them
-    json: JsonRows = field(default_factory=JsonRows.empty)
-    json_files: list[FileRead] = field(default_factory=list)
-    rows: int = 0
-
-    def add(self, blocks: list[pl.DataFrame]) -> "_FileCounts":
-        self.frames.extend(blocks)
-        self.rows += sum(b.height for b in blocks)
-        return self.flush() if self.rows >= self.slice_rows else _FileCounts()
-
-    def add_json(self, rows: JsonRows, file: FileRead) -> "_FileCounts":
-        self.json.extend(rows)
-        self.json_files.append(file)
-        self.rows += len(rows.rows)
-        return self.flush() if self.rows >= self.slice_rows else _FileCounts()
-
-    def flush(self) -> "_FileCounts":
-        if self.json_files:
-            self.frames.append(json_rows_frame(self.json, self.json_files, self.stage.source))
-            self.json, self.json_files = JsonRows.empty(), []
-        if not self.frames:
-            return _FileCounts()
-        frames, self.frames, self.rows = self.frames, [], 0
-        frame = with_quarters(pl.concat(frames, how="vertical_relaxed"), self.stage.source)
-        return self.stage.whole_files(frame)
-
-
-class _Writer:
-    """Appends validated frames to the staged tables on a second connection, in the
-    background: DuckDB writes (without the GIL) while polars reads and validates the next
-    slice. Writing took over half of ingestion at 1M employees, with the reader idle. At
-    most one write is pending (memory holds one slice more); ``wait`` before anything else
-    touches the staged tables."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
-        self._cursor = conn.cursor()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinerja-writer")
-        self._pending: Future[None] | None = None
-
-    def append(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
-        self.wait()
-        self._pending = self._pool.submit(self._write, frames)
-
-    def _write(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
-        for table, frame in frames:
-            with registered(self._cursor, frame) as view:
-                self._cursor.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-
-    def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._pool.shutdown()
-            self._cursor.close()
-
-
-def _take_back(conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str) -> None:
-    """Remove what a file put in the staged tables (it is rejected or staged again)."""
-    for stage in staged.values():
-        conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [source_file])
-
-
-@dataclass
-class _BlockStager:
-    """Validates one file's blocks into the staged tables."""
-
-    conn: duckdb.DuckDBPyConnection
-    source: SourceDefinition
-    run: LoadRun
-    staged: dict[str, str]
-    writer: "_Writer"
-
-    def __call__(
-        self, blocks: Iterator[pl.DataFrame], formats: pl.DataFrame | None = None
-    ) -> tuple["_FileCounts", pl.DataFrame, pl.DataFrame]:
-        """Counts, the number format used (``formats``, else the first block's) and the one
-        the whole file's numbers give. The format comes from all rows of a block, not only
-        the window's: a quarter's run reads a file as a run over every quarter does."""
-        counts = _FileCounts()
-        used, seen = formats, None
-        for block in blocks:
-            found = number_formats(block, self.source.numbers)
-            seen = found if seen is None else merge_number_formats(seen, found)
-            used = found if used is None else used
-            self._validate(block, used, counts)
-            del block
-        empty = number_formats(empty_source_frame([], []), [])
-        return counts, used if used is not None else empty, seen if seen is not None else empty
-
-    def whole_files(self, frame: pl.DataFrame) -> "_FileCounts":
-        """Rows of several whole files at once: each file's number format from all its rows
-        (number_formats decides per source_file), so nothing is staged again."""
-        counts = _FileCounts()
-        self._validate(frame, number_formats(frame, self.source.numbers), counts)
-        return counts
-
-    def _validate(self, block: pl.DataFrame, formats: pl.DataFrame, counts: "_FileCounts") -> None:
-        raw_stage, quarantine_stage = self.staged.values()
-        counts.n_rows += block.height
-        block = self.run.window.select_rows(block)
-        counts.read.append(block.group_by(FILE_QUARTER).agg(n_rows_read=pl.len()))
-        slice_rows = self.run.slice_rows
-        for offset in range(0, block.height, slice_rows):
-            part = block.slice(offset, slice_rows)
-            result = self.source.validate(part, self.run.known, self.run.key, formats)
-            self.writer.append([(raw_stage, result.valid), (quarantine_stage, result.quarantine)])
-            counts.add(result)
+            files.append(replace(file, n_rows=counts.n_rows))
+            total.merge(counts)
+        total.merge(small.flush())
+        return files, total
 
 
 def _replace_loaded(
@@ -477,34 +342,3 @@ def _replace_loaded(
         else:
             conn.execute(f"DELETE FROM {table} WHERE {replaced}", names)
             conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {stage}")
-
-
-@dataclass
-class _FileCounts:
-    """Counts of one file (kept aside until the whole file has been read), or of a run."""
-
-    n_rows: int = 0
-    read: list[pl.DataFrame] = field(default_factory=list)
-    loaded: list[pl.DataFrame] = field(default_factory=list)
-    quarantines: list[pl.DataFrame] = field(default_factory=list)
-
-    def add(self, result: Validated) -> None:
-        self.loaded.append(result.valid.group_by(FILE_QUARTER).agg(n_rows_loaded=pl.len()))
-        self.quarantines.append(result.quarantine)
-
-    def merge(self, other: "_FileCounts") -> None:
-        self.n_rows += other.n_rows
-        self.read.extend(other.read)
-        self.loaded.extend(other.loaded)
-        self.quarantines.extend(other.quarantines)
-
-    def read_counts(self) -> pl.DataFrame:
-        return _counts(self.read, "n_rows_read")
-
-    def loaded_counts(self) -> pl.DataFrame:
-        return _counts(self.loaded, "n_rows_loaded")
-
-
-def _counts(frames: list[pl.DataFrame], column: str) -> pl.DataFrame:
-    schema = {"source_file": pl.String, "quarter": pl.Date, column: pl.UInt32}
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
