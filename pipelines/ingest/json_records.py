@@ -122,7 +122,7 @@ def _row(record: Any) -> tuple[dict[str, str | None], str | None]:
             problems.append(f"'{written[header]}' and '{key}' (one column: {header})")
             continue
         written[header] = key
-        cells[header] = (value.strip() or None) if type(value) is str else _text(value)
+        cells[header] = _text(value)
     problem = "record has two values for one column: " + "; ".join(problems) if problems else None
     return cells, problem
 
