@@ -33,8 +33,8 @@ def _properties() -> dict[str, Any]:
 
 
 def accepted_values(seed: str, column: str) -> tuple[str, ...]:
-    """The values ``_seeds.yml`` accepts in ``seed.column``, in the order it lists them (in
-    the seed's column_rules test, or an accepted_values test on the column)."""
+    """The values ``_seeds.yml`` accepts in ``seed.column`` (its column_rules test), in the
+    order it lists them."""
     for entry in _properties().get("seeds", []):
         if entry.get("name") != seed:
             continue
@@ -43,12 +43,4 @@ def accepted_values(seed: str, column: str) -> tuple[str, ...]:
                 values = test["column_rules"]["arguments"].get("accepted_values", {})
                 if column in values:
                     return tuple(str(v) for v in values[column])
-        for col in entry.get("columns", []):
-            if col.get("name") != column:
-                continue
-            for test in col.get("data_tests") or col.get("tests") or []:
-                if isinstance(test, dict) and "accepted_values" in test:
-                    spec = test["accepted_values"]
-                    values = spec.get("arguments", spec).get("values")
-                    return tuple(str(v) for v in values)
     raise ValueError(f"{PROPERTIES}: no accepted_values declared for {seed}.{column}")
