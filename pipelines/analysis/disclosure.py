@@ -99,16 +99,36 @@ class _Block:
     cells: list[Cell]  # published cells and known margins of the block
     margins: set[Cell]
     sizes: dict[Cell, int]
-    vectors: dict[Cell, np.ndarray]
+    # Each cell's atoms, as row numbers of `atoms`: a block of an agency's raters at 1M
+    # employees has 20,000 cells of one atom each, too many for a dense cell x atom matrix.
+    members: dict[Cell, np.ndarray]
 
 
-def _mask(atoms: pl.DataFrame, cell: Cell) -> np.ndarray:
-    mask = np.ones(atoms.height, dtype=bool)
-    for attribute, value in cell.attrs:
-        if attribute not in atoms.columns:
-            return np.zeros(atoms.height, dtype=bool)
-        mask &= atoms[attribute].cast(pl.String).to_numpy() == value
-    return mask
+_NO_ATOMS = np.empty(0, dtype=np.int64)
+
+
+def _members(atoms: pl.DataFrame, cells: list[Cell]) -> dict[Cell, np.ndarray]:
+    """Each cell's atoms, found by grouping the atoms once per set of attributes the cells
+    name (not by comparing every atom with every cell)."""
+    by_attributes: dict[tuple[str, ...], list[Cell]] = defaultdict(list)
+    for cell in cells:
+        by_attributes[tuple(a for a, _ in cell.attrs)].append(cell)
+    numbered = atoms.with_row_index("_atom")
+    members: dict[Cell, np.ndarray] = {}
+    for attributes, group in by_attributes.items():
+        if any(a not in atoms.columns for a in attributes):
+            members |= dict.fromkeys(group, _NO_ATOMS)
+            continue
+        if not attributes:
+            members |= dict.fromkeys(group, np.arange(atoms.height, dtype=np.int64))
+            continue
+        grouped = numbered.group_by([pl.col(a).cast(pl.String) for a in attributes]).agg("_atom")
+        lookup = {
+            tuple(row[:-1]): np.asarray(row[-1], dtype=np.int64) for row in grouped.iter_rows()
+        }
+        for cell in group:
+            members[cell] = lookup.get(tuple(v for _, v in cell.attrs), _NO_ATOMS)
+    return members
 
 
 def _block_key(population: Population, cell: Cell) -> tuple[str, ...]:
@@ -133,10 +153,10 @@ def _blocks(universe: Universe) -> list[_Block]:
             for m in population.known_margins
         }
         members = sorted(set(cells) | margins)
-        counts = atoms["n"].to_numpy().astype(float)
-        vectors = {c: _mask(atoms, c).astype(float) for c in members}
-        sizes = {c: int(counts @ v) for c, v in vectors.items()}
-        blocks.append(_Block(population, tahun, key, atoms, members, margins, sizes, vectors))
+        counts = atoms["n"].to_numpy().astype(np.int64)
+        atoms_of = _members(atoms, members)
+        sizes = {c: int(counts[atoms_of[c]].sum()) for c in members}
+        blocks.append(_Block(population, tahun, key, atoms, members, margins, sizes, atoms_of))
     return blocks
 
 
@@ -182,34 +202,57 @@ def attacks(
     block: _Block, hidden: set[Cell], published: set[Cell]
 ) -> list[tuple[Cell, list[Cell]]]:
     """Hidden cells of the block that visible cells determine exactly (also with any one
-    hidden singleton known to its member), each with the visible cells its attack uses."""
+    hidden singleton known to its member), each with the visible cells its attack uses.
+
+    A visible cell of one atom gives that atom away: its atom is taken out of the matrix
+    before the rank test (exactly: the atoms' unit vectors are in the visible span), which
+    leaves an agency's raters a matrix of its hidden raters only."""
     visible = [c for c in block.cells if c in published and c not in hidden]
     # A margin no table lists is known as soon as anything of the block is shown.
     known = visible + [c for c in block.margins - published if visible]
     targets = [c for c in block.cells if c in hidden and c in published and block.sizes[c] > 0]
-    if not targets or not known or len(known) * block.atoms.height > EXACT_CHECK_LIMIT:
+    if not targets or not known:
         return []
-    matrix = np.stack([block.vectors[c] for c in known]).T  # atoms x known cells
-    u, sigma, vt = linalg.svd(matrix, full_matrices=False)
-    rank = int((sigma > sigma[0] * 1e-10).sum()) if sigma.size else 0
+    single = {c: int(block.members[c][0]) for c in known if block.members[c].size == 1}
+    others = [c for c in known if c not in single]
+    row_of = np.zeros(block.atoms.height, dtype=np.int64)
+    row_of[list(single.values())] = -1
+    rows = np.flatnonzero(row_of == 0)
+    if len(others) * rows.size > EXACT_CHECK_LIMIT:
+        return []
+    row_of[rows] = np.arange(rows.size)
+    matrix = _dense(block, others, row_of, rows.size)  # free atoms x known cells
+    vectors = _dense(block, targets, row_of, rows.size)  # free atoms x hidden cells
+    if matrix.size:
+        u, sigma, vt = linalg.svd(matrix, full_matrices=False)
+        rank = int((sigma > sigma[0] * 1e-10).sum()) if sigma.size else 0
+    else:
+        u, sigma, vt, rank = np.zeros((rows.size, 0)), np.zeros(0), np.zeros((0, 0)), 0
     basis = u[:, :rank]
     # Residuals of the hidden cells' vectors off the visible row space: zero = recoverable.
-    vectors = np.stack([block.vectors[c] for c in targets]).T
     residuals = vectors - basis @ (basis.T @ vectors)
     squared = (residuals**2).sum(axis=0)
-    tolerance = (_TOLERANCE * np.maximum(1.0, vectors.sum(axis=0))) ** 2
-    # Coefficients of the minimum-norm attack: vector = matrix @ weights.
+    atom_counts = np.array([block.members[c].size for c in targets], dtype=float)
+    tolerance = (_TOLERANCE * np.maximum(1.0, atom_counts)) ** 2
+    # Coefficients of the minimum-norm attack on the free atoms: vector = matrix @ weights.
     weights = vt[:rank].T @ ((basis.T @ vectors) / sigma[:rank, None])
 
-    def support(column: np.ndarray) -> list[Cell]:
-        used = np.abs(column) > 1e-7 * max(1.0, np.abs(column).max())
-        return [c for c, u_ in zip(known, used, strict=True) if u_ and c in published]
+    def support(j: int) -> list[Cell]:
+        """The visible cells of target j's attack: the weighted cells, then the one-atom
+        cells that correct what they leave on the given-away atoms."""
+        coefficient = dict(zip(others, weights[:, j], strict=True))
+        if single:
+            left = np.zeros(block.atoms.height)
+            left[block.members[targets[j]]] = 1.0
+            for cell, weight in coefficient.items():
+                left[block.members[cell]] -= weight
+            coefficient |= {c: left[atom] for c, atom in single.items()}
+        largest = max((abs(w) for w in coefficient.values()), default=0.0)
+        return [
+            c for c in known if abs(coefficient[c]) > 1e-7 * max(1.0, largest) and c in published
+        ]
 
-    found = {
-        targets[j]: support(weights[:, j])
-        for j in range(len(targets))
-        if squared[j] <= tolerance[j]
-    }
+    found = {targets[j]: support(j) for j in range(len(targets)) if squared[j] <= tolerance[j]}
     # A singleton's member knows it: adding its (unit) residual u removes (u . r)^2.
     singles = [i for i, c in enumerate(targets) if block.sizes.get(c) == 1 and c not in found]
     if singles:
@@ -218,8 +261,17 @@ def attacks(
         for row, i in enumerate(singles):
             for j, cell in enumerate(targets):
                 if j != i and cell not in found and left[row, j] <= tolerance[j]:
-                    found[cell] = support(weights[:, j]) + [targets[i]]
+                    found[cell] = support(j) + [targets[i]]
     return sorted(found.items())
+
+
+def _dense(block: _Block, cells: list[Cell], row_of: np.ndarray, n_rows: int) -> np.ndarray:
+    """0/1 matrix of the cells over the atoms still free (row_of[atom] >= 0)."""
+    matrix = np.zeros((n_rows, len(cells)))
+    for j, cell in enumerate(cells):
+        rows = row_of[block.members[cell]]
+        matrix[rows[rows >= 0], j] = 1.0
+    return matrix
 
 
 def recoverable(block: _Block, hidden: set[Cell], published: set[Cell]) -> list[Cell]:
