@@ -197,7 +197,8 @@ def _scope(
     top = rows["top_band"].to_numpy()
     bottom = rows["bottom_band"].to_numpy()
     score = rows["score"].to_numpy()
-    agency = rows["kode_opd"].to_numpy()
+    # Agency codes once per scope: np.unique over a million strings took seconds per test.
+    _, agency = np.unique(rows["kode_opd"].to_numpy(), return_inverse=True)
     out = []
     for dimension, subject, reference, own, other in _comparisons(rows, kode_opd is None, org):
         n1, n0 = int(own.sum()), int(other.sum())
@@ -293,14 +294,14 @@ def _strata(
     flags: np.ndarray, own: np.ndarray, other: np.ndarray, agency: np.ndarray
 ) -> list[np.ndarray]:
     """2x2 table per agency: [[group yes, group no], [reference yes, reference no]], from
-    counts per agency code (one pass, not one per agency: 1M rows x hundreds of agencies)."""
-    _, code = np.unique(agency, return_inverse=True)
-    k = int(code.max()) + 1 if len(code) else 0
+    counts per agency code 0..k-1 (one pass, not one per agency: 1M rows x hundreds of
+    agencies)."""
+    k = int(agency.max()) + 1 if len(agency) else 0
     yes = flags.astype(float)
 
     def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(
-            code[mask], weights=None if weights is None else weights[mask], minlength=k
+            agency[mask], weights=None if weights is None else weights[mask], minlength=k
         )
 
     n1, a = count(own), count(own, yes)
