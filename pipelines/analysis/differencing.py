@@ -194,15 +194,21 @@ def attack(seen: Published, truth: Callable[[Cell], int]) -> dict[Cell, int]:
 
 
 def truth_sizes(populations: dict[str, protection.Population]) -> Callable[[Cell], int]:
-    """The true size of any cell, from the populations' atoms (the warehouse's own data)."""
+    """The true size of any cell, from the populations' atoms (the warehouse's own data):
+    the atoms are summed once per population, year and set of attributes, not per cell."""
 
     @functools.cache
+    def sums(population: str, tahun: int, attributes: tuple[str, ...]) -> dict[tuple, int]:
+        atoms = populations[population].atoms.filter(pl.col("tahun") == tahun)
+        if not attributes:
+            return {(): int(atoms["n"].sum())}
+        grouped = atoms.group_by(list(attributes)).agg(pl.col("n").sum())
+        return {tuple(row[:-1]): int(row[-1]) for row in grouped.iter_rows()}
+
     def size(cell: Cell) -> int:
-        atoms = populations[cell.population].atoms.filter(pl.col("tahun") == cell.tahun)
-        for attribute, value in cell.attrs:
-            if attribute not in atoms.columns:
-                return -1
-            atoms = atoms.filter(pl.col(attribute) == value)
-        return int(atoms["n"].sum())
+        if any(a not in populations[cell.population].atoms.columns for a, _ in cell.attrs):
+            return -1
+        attributes = tuple(a for a, _ in cell.attrs)
+        return sums(cell.population, cell.tahun, attributes).get(tuple(cell.values.values()), 0)
 
     return size
