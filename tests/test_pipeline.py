@@ -54,6 +54,32 @@ def test_superseded_and_staged_rows_match_truth(pipeline_run: PipelineRun) -> No
     assert staged == truth["staged_rows"] == truth["loaded_rows"] - superseded
 
 
+def test_views_read_in_copies_of_the_warehouse(pipeline_run: PipelineRun) -> None:
+    """stg_assessments and int_indicator_achievement are views: they must read wherever the
+    file is attached under another name (an analyst's ATTACH, the evaluators' extract)."""
+    staged = _scalar(pipeline_run, "select count(*) from staging.stg_assessments")
+    kinds = _query(
+        pipeline_run,
+        "select table_name, table_type from information_schema.tables "
+        "where table_name in ('stg_assessments', 'int_indicator_achievement') order by 1",
+    )
+    assert kinds.rows() == [("int_indicator_achievement", "VIEW"), ("stg_assessments", "VIEW")]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{pipeline_run.settings.warehouse}' as other_name (read_only)")
+        counts = con.execute(
+            "select (select count(*) from other_name.staging.stg_assessments), "
+            "(select count(*) from other_name.intermediate.int_indicator_achievement)"
+        ).fetchone()
+    extract = pipeline_run.settings.published_dir / "evaluators.duckdb"
+    with duckdb.connect(str(extract), read_only=True) as con:
+        copied = con.execute(
+            "select count(*) from intermediate.int_indicator_achievement"
+        ).fetchone()[0]
+    # Every staged row has an indicator rule (int_indicator_rule covers every kode_indikator).
+    assert counts == (staged, staged)
+    assert copied == staged
+
+
 def test_training_rows_are_staged_or_listed_as_duplicates(pipeline_run: PipelineRun) -> None:
     raw = _scalar(pipeline_run, "select count(*) from raw.training")
     staged = _scalar(pipeline_run, "select count(*) from staging.stg_training")
