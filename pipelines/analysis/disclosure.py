@@ -44,6 +44,7 @@ Attrs = tuple[tuple[str, str], ...]
 # Above this many matrix entries a block is protected by the relation rule alone.
 EXACT_CHECK_LIMIT = 50_000_000
 _TOLERANCE = 1e-8
+_RELATIVE_TOLERANCE = 1e-9
 MAX_ROUNDS = 200
 
 
@@ -227,7 +228,8 @@ def attacks(
         u, sigma, vt = linalg.svd(matrix, full_matrices=False)
         rank = int((sigma > sigma[0] * 1e-10).sum()) if sigma.size else 0
     else:
-        u, sigma, vt, rank = np.zeros((rows.size, 0)), np.zeros(0), np.zeros((0, 0)), 0
+        # Every atom given away (or nothing else visible): no free matrix, zero weights.
+        u, sigma, vt, rank = np.zeros((rows.size, 0)), np.zeros(0), np.zeros((0, len(others))), 0
     basis = u[:, :rank]
     # Residuals of the hidden cells' vectors off the visible row space: zero = recoverable.
     residuals = vectors - basis @ (basis.T @ vectors)
@@ -253,14 +255,18 @@ def attacks(
         ]
 
     found = {targets[j]: support(j) for j in range(len(targets)) if squared[j] <= tolerance[j]}
-    # A singleton's member knows it: adding its (unit) residual u removes (u . r)^2.
+    # A singleton's member knows it: adding its (unit) residual u removes (u . r)^2. What is
+    # left is |r|^2 sin^2 of the angle between the residuals, a difference of two numbers of
+    # the size of |r|^2: it is zero up to rounding relative to |r|^2, not absolutely (the
+    # absolute test missed two singletons that give each other away).
     singles = [i for i, c in enumerate(targets) if block.sizes.get(c) == 1 and c not in found]
     if singles:
         units = residuals[:, singles] / np.sqrt(squared[singles])
         left = squared[None, :] - (units.T @ residuals) ** 2
+        zero = np.maximum(tolerance, _RELATIVE_TOLERANCE * squared)
         for row, i in enumerate(singles):
             for j, cell in enumerate(targets):
-                if j != i and cell not in found and left[row, j] <= tolerance[j]:
+                if j != i and cell not in found and left[row, j] <= zero[j]:
                     found[cell] = support(j) + [targets[i]]
     return sorted(found.items())
 
