@@ -748,6 +748,11 @@ def main() -> None:
         help=f"run the new-quarter scenario at every size (default: from {NEW_QUARTER_FROM:,})",
     )
     parser.add_argument(
+        "--no-new-quarter",
+        action="store_true",
+        help="skip the new-quarter scenario (e.g. a size run only to see what fits)",
+    )
+    parser.add_argument(
         "--table-only", action="store_true", help="re-print the table of an existing results file"
     )
     args = parser.parse_args()
@@ -779,7 +784,8 @@ def main() -> None:
                     n,
                     work,
                     run_baseline=n <= args.baseline_max,
-                    run_new_quarter=args.new_quarter or n >= NEW_QUARTER_FROM,
+                    run_new_quarter=not args.no_new_quarter
+                    and (args.new_quarter or n >= NEW_QUARTER_FROM),
                 )
             )
             if not args.keep:
