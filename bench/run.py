@@ -598,6 +598,14 @@ def evaluate(sizes: list[dict]) -> dict:
             targets["new_quarter_1m_within_60s"] = at_most(
                 s["new_quarter"]["wall_s"], TARGETS["new_quarter_1m_s"]
             )
+    if NATIONAL not in by and 1_000_000 in by:
+        # A full run without the national size still names its target: not met, not run.
+        targets[f"national_{NATIONAL}_within_900s"] = {
+            "value": "not run",
+            "target": TARGETS["e2e_national_s"],
+            "met": False,
+            "note": "BENCH_NATIONAL=1 runs it; see bench/README.md for what limits it here",
+        }
     if NATIONAL in by:
         p = by[NATIONAL]["pipeline"]
         targets[f"national_{NATIONAL}_within_900s"] = at_most(
