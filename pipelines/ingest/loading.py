@@ -33,7 +33,6 @@ from pipelines.ingest.staging import (
     FileCounts,
     SmallFiles,
     Writer,
-    take_back,
 )
 from pipelines.ingest.validation import Validated
 from pipelines.ingest.window import QuarterWindow
@@ -300,15 +299,13 @@ def _stage_files(
             try:
                 counts, used, seen = stage(blocks)
                 if not used.equals(seen):
-                    writer.wait()
-                    take_back(conn, staged, file.source_file)
+                    writer.take_back(conn, staged, file.source_file)
                     again = source_blocks(
                         run.data_dir / file.source_file, file, source, run.block_bytes
                     )
                     counts, _, _ = stage(again, seen)
             except ExportReadError as error:  # late in the file: take back what it gave
-                writer.wait()
-                take_back(conn, staged, file.source_file)
+                writer.take_back(conn, staged, file.source_file)
                 files.append(replace(file, error=str(error)))
                 continue
             files.append(replace(file, n_rows=counts.n_rows))

@@ -89,6 +89,15 @@ class Writer:
         if pending is not None:
             pending.result()
 
+    def take_back(
+        self, conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str
+    ) -> None:
+        """Remove what a file put in the staged tables (it is rejected or staged again),
+        after its pending write: a delete before it would leave the file's last slice."""
+        self.wait()
+        for stage in staged.values():
+            conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [source_file])
+
     def __enter__(self) -> Writer:
         return self
 
@@ -98,12 +107,6 @@ class Writer:
         finally:
             self._pool.shutdown()
             self._cursor.close()
-
-
-def take_back(conn: duckdb.DuckDBPyConnection, staged: dict[str, str], source_file: str) -> None:
-    """Remove what a file put in the staged tables (it is rejected or staged again)."""
-    for stage in staged.values():
-        conn.execute(f"DELETE FROM {stage} WHERE source_file = ?", [source_file])
 
 
 @dataclass
