@@ -39,25 +39,42 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
     same DuckDB limits as ingestion. Passed with ``--vars``, so nothing writes the
     environment."""
     config = duckdb_config(settings)
-    return {
+    variables = {
         "kinerja_database": str(settings.build_warehouse),
         "kinerja_memory_limit": config["memory_limit"],
         "kinerja_threads": config["threads"],
     }
+    if settings.lake:  # the profile's `lake` target (dbt_project/profiles.yml)
+        from pipelines.lake.connection import EXTENSION_DIRECTORY
+
+        variables |= {
+            "kinerja_lake": settings.lake,
+            "kinerja_lake_data": str(settings.lake_data_path) + "/",
+            "kinerja_extension_directory": str(EXTENSION_DIRECTORY),
+        }
+    return variables
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
+    """The warehouse is the build DuckDB file, or the lake when KINERJA_LAKE is set."""
     settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse: DuckDBResource
+    if settings.lake:
+        from pipelines.lake.resource import lake_resource
+
+        warehouse = lake_resource(settings.lake, settings.lake_data_path, duckdb_config(settings))
+    else:
+        warehouse = DuckDBResource(
+            database=str(settings.build_warehouse), connection_config=duckdb_config(settings)
+        )
     return {
         "settings": settings,
-        "duckdb": DuckDBResource(
-            database=str(settings.build_warehouse),
-            connection_config=duckdb_config(settings),
-        ),
+        "duckdb": warehouse,
         "dbt": DbtCliResource(
             project_dir=str(DBT_PROJECT_DIR),
             profiles_dir=str(DBT_PROJECT_DIR),
             # The dbt installed beside this interpreter, whether or not the venv is on PATH.
             dbt_executable=str(Path(sys.executable).parent / "dbt"),
+            target="lake" if settings.lake else None,
         ),
     }

@@ -22,6 +22,8 @@ KINERJA_* variables, all optional:
 | KINERJA_DUCKDB_TEMP_DIR | duckdb_temp_dir: where large joins spill | beside the build warehouse |
 | KINERJA_PSEUDONYM_KEY | pseudonym_key (else <data_dir>/.pseudonym_key) | — |
 | KINERJA_FIRST_QUARTER | the first partition (read at import: partitions are static) | 2023-01 |
+| KINERJA_LAKE | lake: a DuckLake catalog (`postgres:dbname=… host=…`); set, runs write the lake | — |
+| KINERJA_LAKE_DATA | lake_data: the folder of the lake's Parquet files | <data_dir>/lake |
 
 Relative paths resolve against the current directory.
 """
@@ -56,6 +58,8 @@ class Settings:
     duckdb_threads: int | None = None
     duckdb_temp_dir: Path | None = None
     pseudonym_key: str | None = field(default=None, repr=False)
+    lake: str | None = None
+    lake_data: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_quarantine_share <= 1 or self.quarantine_min_rows < 1:
@@ -84,6 +88,8 @@ class Settings:
             "duckdb_threads": (given("DUCKDB_THREADS"), int),
             "duckdb_temp_dir": (given("DUCKDB_TEMP_DIR"), lambda v: Path(v).resolve()),
             "pseudonym_key": (given("PSEUDONYM_KEY"), str),
+            "lake": (given("LAKE"), str),
+            "lake_data": (given("LAKE_DATA"), lambda v: Path(v).resolve()),
         }
         return cls(
             data_dir=data_dir,
@@ -117,6 +123,11 @@ class Settings:
     def published_dir(self) -> Path:
         """Extracts without personal data: planners (aggregates), evaluators (pseudonymous)."""
         return self.warehouse.parent / "published"
+
+    @property
+    def lake_data_path(self) -> Path:
+        """The lake's data files (KINERJA_LAKE_DATA, default <data_dir>/lake)."""
+        return self.lake_data or self.data_dir / "lake"
 
     @property
     def read_block_bytes(self) -> int:

@@ -16,7 +16,12 @@ from pipelines.ingest import assets as ingest_assets
 from pipelines.ingest.context import ReferenceContext
 from pipelines.ingest.formats import ExportReadError
 from pipelines.ingest.loading import SLICE_ROWS, LoadRun, SourceLoad, load_source
-from pipelines.ingest.reading import FileRead, empty_source_frame, iter_source_files
+from pipelines.ingest.reading import (
+    FileRead,
+    empty_source_frame,
+    export_files,
+    iter_source_files,
+)
 from pipelines.ingest.source import SourceDefinition
 from pipelines.partitions import all_quarters_tags
 from pipelines.settings import Settings
@@ -85,7 +90,7 @@ def read_folder(
     frames: list[pl.DataFrame] = []
     files: list[FileRead] = []
     for file, blocks in iter_source_files(
-        folder or data_dir / "raw" / source.name, data_dir, source
+        export_files(folder or data_dir / "raw" / source.name), data_dir, source
     ):
         if blocks is None:
             files.append(file)

@@ -17,7 +17,7 @@
             database=files.database, schema=files.schema, identifier='blocked_quarters'
         ) if execute else none -%}
     {%- if table is not none -%}
-    select quarter from {{ table.include(database=False) }} where source = '{{ source_name }}'
+    select quarter from {{ portable(table) }} where source = '{{ source_name }}'
     {%- else -%}
     select cast(null as date) as quarter where false
     {%- endif -%}

@@ -160,13 +160,17 @@ def candidates(records: Iterable[Mapping[str, object]]) -> pl.DataFrame:
 def _fmt(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return "-"
-    return f"{value:.{digits}f}".replace(".", ",")
+    # Rounded to 9 decimals first: the last bits of a sum depend on the order of its rows
+    # (0.37499999999999994 and 0.375 must not print as 0,37 and 0,38).
+    return f"{round(value, 9):.{digits}f}".replace(".", ",")
 
 
 def _p(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.2g}".replace(".", ",") if value < 0.001 else _fmt(value, 3)
+    if value < 0.001:
+        return f"{float(f'{value:.9g}'):.2g}".replace(".", ",")
+    return _fmt(value, 3)
 
 
 def _reason(row: Mapping[str, object]) -> str:

@@ -63,8 +63,8 @@ def reference_context(conn) -> ReferenceContext:
         row[0] for row in conn.execute("SELECT kode_opd FROM raw.agencies").fetchall()
     )
     present = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'raw' AND table_name = 'pegawai'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+        "AND table_name = 'pegawai' AND table_catalog = current_database()"
     ).fetchone()[0]
     if not present:
         return ReferenceContext(agencies)

@@ -65,6 +65,15 @@ class LoadRun:
     window: QuarterWindow = field(default_factory=QuarterWindow.everything)
     slice_rows: int = SLICE_ROWS
     block_bytes: int | None = None  # formats.BLOCK_BYTES
+    # Which files this run reads (by source_file); None: all. A lake partition reads its
+    # pemda's files (pipelines/lake).
+    include: Callable[[str], bool] | None = None
+
+    def files(self, folder: Path) -> list[Path]:
+        paths = export_files(folder)
+        if self.include is None:
+            return paths
+        return [p for p in paths if self.include(p.relative_to(self.data_dir).as_posix())]
 
     def folder(self, source: str) -> Path:
         return self.data_dir / "raw" / source
@@ -146,6 +155,14 @@ class SourceLoad:
         )
 
 
+def prepare_source_tables(conn, source: SourceDefinition) -> bool:
+    """Create the source's tables (raw, quarantine, raw.files) when missing, in one
+    transaction; True when tables of an older layout were dropped."""
+    empty = source.validate(empty_source_frame(source.required, source.optional), set(), b"")
+    with transaction(conn):
+        return _prepare_tables(conn, source, empty)
+
+
 def _prepare_tables(conn, source: SourceDefinition, empty: Validated) -> bool:
     """Create the source's tables when missing. Tables of an older layout are dropped (with
     the source's raw.files rows); returns True then, as every quarter must load again."""
@@ -162,8 +179,9 @@ def _prepare_tables(conn, source: SourceDefinition, empty: Validated) -> bool:
         existing = [
             row[0]
             for row in conn.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+                "AND table_name = ? AND table_catalog = current_database() "
+                "ORDER BY ordinal_position",
                 [schema, name],
             ).fetchall()
         ]
@@ -239,7 +257,7 @@ def load_source(
         files_frame = _files_table(
             source.name, files, counts.read_counts(), counts.loaded_counts(), quarantine
         )
-        present = [p.relative_to(run.data_dir).as_posix() for p in export_files(folder)]
+        present = [p.relative_to(run.data_dir).as_posix() for p in run.files(folder)]
         reread = [f.source_file for f in files if not f.skipped]
         with transaction(conn):
             _replace_loaded(conn, source.name, staged, run.window, present, reread)
@@ -277,7 +295,8 @@ def _stage_files(
         total = FileCounts()
         stage = BlockStager(conn, source, run, staged, writer)
         small = SmallFiles(stage, run.slice_rows)
-        for file, blocks in iter_source_files(folder, run.data_dir, source, skip, run.block_bytes):
+        listed = run.files(folder)
+        for file, blocks in iter_source_files(listed, run.data_dir, source, skip, run.block_bytes):
             if blocks is None:
                 files.append(file)
                 continue

@@ -76,18 +76,17 @@ def file_digest(path: Path) -> str:
 
 
 def iter_source_files(
-    folder: Path,
+    paths: list[Path],
     data_dir: Path,
     source: "SourceDefinition",
     skip: Callable[[str, str], bool] | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[tuple[FileRead, Iterator[pl.DataFrame] | None]]:
-    """Each export of a folder in source_file order: its FileRead (``n_rows`` still 0) and
+    """Each export (of a folder: `export_files`) in source_file order: its FileRead (``n_rows`` still 0) and
     its rows in blocks (see ``formats.iter_export``), or None when the file is rejected
     before reading (the reason in FileRead.error) or ``skip(source_file, sha256)`` says it
     need not be read. The blocks may end in ExportReadError: the file is then rejected."""
-    paths = sorted(export_files(folder), key=lambda p: p.relative_to(data_dir).as_posix())
-    for path in paths:
+    for path in sorted(paths, key=lambda p: p.relative_to(data_dir).as_posix()):
         relative = path.relative_to(data_dir).as_posix()
         try:
             digest = file_digest(path)

@@ -101,17 +101,37 @@ class LocalCatalog:
         if not (self.data_dir / "PG_VERSION").exists():
             self._run(bindir / "initdb", "-D", self.data_dir, "-A", "trust", "-U", "postgres")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on"
-        self._run(bindir / "pg_ctl", "-D", self.data_dir, "-o", options, "-l", self.log_file,
-                  "-w", "-t", str(START_TIMEOUT_S), "start")
+        self._run(
+            bindir / "pg_ctl",
+            "-D",
+            self.data_dir,
+            "-o",
+            options,
+            "-l",
+            self.log_file,
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "start",
+        )
         self._ensure_database(bindir)
 
     def _ensure_database(self, bindir: Path) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             done = subprocess.run(
-                self._as_owner(bindir / "createdb", "-h", "127.0.0.1", "-p", str(self.port),
-                               "-U", "postgres", DATABASE),
-                capture_output=True, text=True,
+                self._as_owner(
+                    bindir / "createdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    DATABASE,
+                ),
+                capture_output=True,
+                text=True,
             )
             if done.returncode == 0 or "already exists" in done.stderr:
                 return
@@ -121,8 +141,7 @@ class LocalCatalog:
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
-            self._run(postgres_bindir() / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w",
-                      "stop")
+            self._run(postgres_bindir() / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "stop")
 
 
 @contextmanager

@@ -13,7 +13,10 @@ import duckdb_extension_postgres_scanner
 ALIAS = "lake"
 # Installed once per environment, beside the DuckDB they were built for.
 EXTENSION_DIRECTORY = Path(sys.prefix) / "duckdb_extensions"
-_PACKAGES = {"postgres_scanner": duckdb_extension_postgres_scanner, "ducklake": duckdb_extension_ducklake}
+_PACKAGES = {
+    "postgres_scanner": duckdb_extension_postgres_scanner,
+    "ducklake": duckdb_extension_ducklake,
+}
 
 
 def extension_config() -> dict[str, str | bool]:
@@ -62,7 +65,9 @@ def attach(conn: duckdb.DuckDBPyConnection, lake: str, data_path: Path) -> None:
     conn.execute(f"USE {ALIAS}")
 
 
-def connect(lake: str, data_path: Path, config: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake: str, data_path: Path, config: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lake attached and in use."""
     conn = duckdb.connect(config={**(config or {}), **extension_config()})
     attach(conn, lake, data_path)

@@ -18,5 +18,5 @@ select
     {{ self_supervisor_gap('a.nilai_mandiri', 'a.nilai_atasan') }} as self_supervisor_gap,
     a.source_file,
     a.source_row
-from {{ ref('stg_assessments').include(database=False) }} as a
-inner join {{ ref('int_indicator_rule').include(database=False) }} as r on a.kode_indikator = r.kode_indikator
+from {{ portable(ref('stg_assessments')) }} as a
+inner join {{ portable(ref('int_indicator_rule')) }} as r on a.kode_indikator = r.kode_indikator

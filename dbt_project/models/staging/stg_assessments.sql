@@ -42,5 +42,5 @@ select
     source_row,
     file_sha256,
     quarter
-from {{ ref('stg_assessment_rows').include(database=False) }}
+from {{ portable(ref('stg_assessment_rows')) }}
 where is_kept and {{ quarter_rows_filter('assessments') }}

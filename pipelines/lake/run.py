@@ -1,0 +1,128 @@
+"""A lake run on one machine: references, then every partition (pemda x quarter) in
+``workers`` parallel Dagster runs, then dbt, the analyses and the reports in one run.
+
+Each partition is its own Dagster run of the job ``lake_partition`` in a worker process, as
+a run queue allowing N runs at once (or Dagster's k8s / celery executors, see README) would
+launch them; the runs show in the UI of the DAGSTER_HOME instance.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.settings import Settings, dagster_home
+
+
+@dataclass
+class LakeRun:
+    partitions: int = 0
+    failed: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    partition_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+
+def _instance() -> dg.DagsterInstance:
+    home = dagster_home()
+    if home is None:
+        return dg.DagsterInstance.ephemeral()
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+_DEFS: dict[Settings, dg.Definitions] = {}
+
+
+def _defs(settings: Settings) -> dg.Definitions:
+    if settings not in _DEFS:
+        from pipelines.definitions import build_defs
+
+        _DEFS[settings] = build_defs(settings)
+    return _DEFS[settings]
+
+
+def _execute(settings: Settings, job: str, instance: dg.DagsterInstance, **kwargs) -> bool:
+    result = (
+        _defs(settings)
+        .resolve_job_def(job)
+        .execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+    )
+    return result.success
+
+
+def run_partition(settings: Settings, pemda: str, quarter: str) -> tuple[str, bool, float]:
+    """One partition's Dagster run, in a worker process (its instance is DAGSTER_HOME's)."""
+    started = time.perf_counter()
+    key = dg.MultiPartitionKey({"pemda": pemda, "quarter": quarter})
+    ok = _execute(settings, "lake_partition", _instance(), partition_key=key)
+    return f"{pemda}|{quarter}", ok, time.perf_counter() - started
+
+
+def partition_keys(settings: Settings) -> list[tuple[str, str]]:
+    """Every (pemda, quarter): pemdas from raw.agencies in the lake, quarters with partitions."""
+
+    from pipelines.lake.connection import connect
+    from pipelines.lake.groups import pemda_keys
+    from pipelines.partitions import QUARTERS
+
+    assert settings.lake
+    with connect(settings.lake, settings.lake_data_path) as conn:
+        agencies = conn.execute("SELECT kode_opd, pemda FROM raw.agencies").pl()
+    return [(p, q) for p in pemda_keys(agencies) for q in QUARTERS.get_partition_keys()]
+
+
+def run_lake(settings: Settings, workers: int = 4, log=print) -> LakeRun:
+    """References, partitions in parallel, then the rest; stops after a failed stage."""
+    from pipelines.lake.connection import connect
+    from pipelines.lake.ingest import prepare_lake
+    from pipelines.partitions import all_quarters_tags
+    from pipelines.rules.pseudonym import load_key
+
+    assert settings.lake, "KINERJA_LAKE names the lake's catalog"
+    outcome = LakeRun()
+    instance = _instance()
+    load_key(settings.data_dir, settings.pseudonym_key)  # created once, not by N workers
+
+    started = time.perf_counter()
+    if not _execute(settings, "lake_references", instance):
+        outcome.failed.append("lake_references")
+        return outcome
+    with connect(settings.lake, settings.lake_data_path) as conn:
+        prepare_lake(conn)
+    keys = partition_keys(settings)
+    instance.add_dynamic_partitions("pemda", sorted({p for p, _ in keys}))
+    outcome.seconds["references"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    outcome.partitions = len(keys)
+    log(f"lake: {len(keys)} partitions (pemda x quarter) in {workers} parallel runs")
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        jobs = [pool.submit(run_partition, settings, p, q) for p, q in keys]
+        for job in jobs:
+            key, ok, seconds = job.result()
+            outcome.partition_seconds.append(seconds)
+            if not ok:
+                outcome.failed.append(key)
+    outcome.seconds["partitions"] = time.perf_counter() - started
+    if outcome.failed:
+        return outcome
+
+    started = time.perf_counter()
+    if not _execute(settings, "lake_finish", instance, tags=all_quarters_tags()):
+        outcome.failed.append("lake_finish")
+    outcome.seconds["finish"] = time.perf_counter() - started
+    return outcome
+
+
+def lake_settings(settings: Settings, lake: str, data: Path | None = None) -> Settings:
+    return replace(settings, lake=lake, lake_data=data or settings.lake_data)
