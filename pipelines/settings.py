@@ -22,8 +22,8 @@ KINERJA_* variables, all optional:
 | KINERJA_DUCKDB_TEMP_DIR | duckdb_temp_dir: where large joins spill | beside the build warehouse |
 | KINERJA_PSEUDONYM_KEY | pseudonym_key (else <data_dir>/.pseudonym_key) | — |
 | KINERJA_FIRST_QUARTER | the first partition (read at import: partitions are static) | 2023-01 |
-| KINERJA_LAKE | lake: a DuckLake catalog (`postgres:dbname=… host=…`); set, runs write the lake | — |
-| KINERJA_LAKE_DATA | lake_data: the folder of the lake's Parquet files | <data_dir>/lake |
+| KINERJA_LAKE | lake: a DuckLake catalog, `postgres:dbname=… host=…`; runs write it | — |
+| KINERJA_LAKE_DATA | lake_data: the folder of the lake's Parquet files | <data_dir>/lake/data |
 
 Relative paths resolve against the current directory.
 """
@@ -126,8 +126,13 @@ class Settings:
 
     @property
     def lake_data_path(self) -> Path:
-        """The lake's data files (KINERJA_LAKE_DATA, default <data_dir>/lake)."""
-        return self.lake_data or self.data_dir / "lake"
+        """The lake's data files (KINERJA_LAKE_DATA, default <data_dir>/lake/data)."""
+        return self.lake_data or self.data_dir / "lake" / "data"
+
+    @property
+    def lake_catalog_dir(self) -> Path:
+        """Where `kinerja lake` keeps its own PostgreSQL catalog when KINERJA_LAKE is unset."""
+        return self.data_dir / "lake" / "catalog"
 
     @property
     def read_block_bytes(self) -> int:

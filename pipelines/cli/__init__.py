@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pipelines.cli.lake import lake_command
 from pipelines.settings import SOURCES, Settings, dagster_home
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ def _raw_is_empty(raw_dir: Path) -> bool:
 @click.group()
 def main() -> None:
     """kinerja: ASN performance warehouse (Dagster + DuckDB + dbt)."""
+
+
+main.add_command(lake_command)
 
 
 @main.command()

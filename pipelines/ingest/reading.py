@@ -82,8 +82,9 @@ def iter_source_files(
     skip: Callable[[str, str], bool] | None = None,
     block_bytes: int | None = None,
 ) -> Iterator[tuple[FileRead, Iterator[pl.DataFrame] | None]]:
-    """Each export (of a folder: `export_files`) in source_file order: its FileRead (``n_rows`` still 0) and
-    its rows in blocks (see ``formats.iter_export``), or None when the file is rejected
+    """Each export of ``paths`` (`export_files` of a folder, or a selection of them) in
+    source_file order: its FileRead (``n_rows`` still 0) and its rows in blocks (see
+    ``formats.iter_export``), or None when the file is rejected
     before reading (the reason in FileRead.error) or ``skip(source_file, sha256)`` says it
     need not be read. The blocks may end in ExportReadError: the file is then rejected."""
     for path in sorted(paths, key=lambda p: p.relative_to(data_dir).as_posix()):

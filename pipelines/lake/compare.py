@@ -34,7 +34,8 @@ class Comparison:
     def line(self) -> str:
         if self.identical:
             return f"{self.tables} tables compared: identical"
-        return f"{self.tables} tables compared: {len(self.differences)} differ; first: {self.differences[0]}"
+        first = self.differences[0]
+        return f"{self.tables} tables compared: {len(self.differences)} differ; first: {first}"
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple[str, str]]]:

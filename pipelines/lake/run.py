@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -50,20 +50,36 @@ def _defs(settings: Settings) -> dg.Definitions:
     return _DEFS[settings]
 
 
-def _execute(settings: Settings, job: str, instance: dg.DagsterInstance, **kwargs) -> bool:
+def _execute(
+    settings: Settings, job: str, instance: dg.DagsterInstance, log: Path, **kwargs
+) -> bool:
+    """One Dagster run in this process; its events go to the log file, warnings also to
+    the terminal."""
+    from pipelines.cli import runlog
+
     result = (
         _defs(settings)
         .resolve_job_def(job)
-        .execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+        .with_logger_defs(runlog.LOGGERS)
+        .execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=runlog.run_config(log, level="WARNING"),
+            **kwargs,
+        )
     )
+    for line in runlog.failure_lines(result):
+        print(f"{job}: {line}")
     return result.success
 
 
-def run_partition(settings: Settings, pemda: str, quarter: str) -> tuple[str, bool, float]:
+def run_partition(
+    settings: Settings, pemda: str, quarter: str, log: Path
+) -> tuple[str, bool, float]:
     """One partition's Dagster run, in a worker process (its instance is DAGSTER_HOME's)."""
     started = time.perf_counter()
     key = dg.MultiPartitionKey({"pemda": pemda, "quarter": quarter})
-    ok = _execute(settings, "lake_partition", _instance(), partition_key=key)
+    ok = _execute(settings, "lake_partition", _instance(), log, partition_key=key)
     return f"{pemda}|{quarter}", ok, time.perf_counter() - started
 
 
@@ -80,7 +96,7 @@ def partition_keys(settings: Settings) -> list[tuple[str, str]]:
     return [(p, q) for p in pemda_keys(agencies) for q in QUARTERS.get_partition_keys()]
 
 
-def run_lake(settings: Settings, workers: int = 4, log=print) -> LakeRun:
+def run_lake(settings: Settings, log: Path, workers: int = 4, echo=print) -> LakeRun:
     """References, partitions in parallel, then the rest; stops after a failed stage."""
     from pipelines.lake.connection import connect
     from pipelines.lake.ingest import prepare_lake
@@ -93,7 +109,7 @@ def run_lake(settings: Settings, workers: int = 4, log=print) -> LakeRun:
     load_key(settings.data_dir, settings.pseudonym_key)  # created once, not by N workers
 
     started = time.perf_counter()
-    if not _execute(settings, "lake_references", instance):
+    if not _execute(settings, "lake_references", instance, log):
         outcome.failed.append("lake_references")
         return outcome
     with connect(settings.lake, settings.lake_data_path) as conn:
@@ -104,10 +120,10 @@ def run_lake(settings: Settings, workers: int = 4, log=print) -> LakeRun:
 
     started = time.perf_counter()
     outcome.partitions = len(keys)
-    log(f"lake: {len(keys)} partitions (pemda x quarter) in {workers} parallel runs")
+    echo(f"lake: {len(keys)} partitions (pemda x quarter) in {workers} parallel runs")
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        jobs = [pool.submit(run_partition, settings, p, q) for p, q in keys]
+        jobs = [pool.submit(run_partition, settings, p, q, log) for p, q in keys]
         for job in jobs:
             key, ok, seconds = job.result()
             outcome.partition_seconds.append(seconds)
@@ -118,11 +134,7 @@ def run_lake(settings: Settings, workers: int = 4, log=print) -> LakeRun:
         return outcome
 
     started = time.perf_counter()
-    if not _execute(settings, "lake_finish", instance, tags=all_quarters_tags()):
+    if not _execute(settings, "lake_finish", instance, log, tags=all_quarters_tags()):
         outcome.failed.append("lake_finish")
     outcome.seconds["finish"] = time.perf_counter() - started
     return outcome
-
-
-def lake_settings(settings: Settings, lake: str, data: Path | None = None) -> Settings:
-    return replace(settings, lake=lake, lake_data=data or settings.lake_data)
