@@ -1,11 +1,12 @@
 """One lake partition, a pemda's exports for one quarter, committed as one snapshot.
 
-A partition reads its pemda's files whole (exports are yearly: a quarter's rows are spread
-over a file) into an in-memory DuckDB with the loader every run uses, so its rows, reasons
-and raw.files counts are those of the single-file warehouse. It then replaces, in one lake
-transaction over every source, the rows of its quarter that came from its pemda's files.
-Rows that no quarter places (an unreadable quarter, a file rejected whole) belong to the
-pemda's first-quarter partition. A worker killed before COMMIT leaves nothing visible, and
+A partition reads its pemda's files (exports are yearly: a quarter's rows are spread over a
+file) into an in-memory DuckDB with the loader every run uses, validating only its quarter's
+rows, so its rows, reasons and raw.files counts are those of the single-file warehouse. It
+then replaces, in one lake transaction over every source, the rows of its quarter that came
+from its pemda's files. Rows that no quarter places (an unreadable quarter, a file rejected
+whole) belong to the pemda's first-quarter partition, which loads every quarter's rows to
+count them as a run over every quarter does. A worker killed before COMMIT leaves nothing visible, and
 running a partition again replaces what it wrote (delete + insert): no duplicates.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
@@ -24,6 +25,7 @@ from pipelines.ingest.registry import DEFINITIONS
 from pipelines.ingest.window import QuarterWindow
 from pipelines.lake.connection import ALIAS
 from pipelines.lake.groups import pemda_of
+from pipelines.partitions import QUARTERS, key_of
 from pipelines.settings import SOURCES, Settings
 from pipelines.warehouse import transaction
 
@@ -38,11 +40,22 @@ class Partition:
     pemda: str
     quarter: date  # first day
 
-    def rows_sql(self, window: QuarterWindow) -> str:
+    def owns_unplaced(self, everything: QuarterWindow) -> bool:
+        return self.quarter == everything.first
+
+    def window(self, everything: QuarterWindow) -> QuarterWindow:
+        """The quarters this partition validates: its own, or every one for the owner of
+        the unplaced rows."""
+        if self.owns_unplaced(everything):
+            return everything
+        end = QUARTERS.time_window_for_partition_key(key_of(self.quarter)).end.date()
+        return replace(everything, start=self.quarter, end=end)
+
+    def rows_sql(self, everything: QuarterWindow) -> str:
         """This partition's rows of a table with a ``quarter`` column."""
         own = f"quarter = DATE '{self.quarter}'"
-        if self.quarter == window.first:
-            return f"({own} OR {window.unplaced_sql()})"
+        if self.owns_unplaced(everything):
+            return f"({own} OR {everything.unplaced_sql()})"
         return f"({own})"
 
 
@@ -73,7 +86,7 @@ def load_partition(
     conn.execute(f"USE {ALIAS}")
     known = reference_context(conn)
     conn.execute("USE memory")
-    window = QuarterWindow.everything()
+    everything = QuarterWindow.everything()
 
     def mine(source_file: str) -> bool:
         return pemda_of(source_file, codes) == partition.pemda
@@ -84,7 +97,7 @@ def load_partition(
             settings.data_dir,
             known,
             key,
-            window,
+            partition.window(everything),
             block_bytes=settings.read_block_bytes,
             include=mine,
         )
@@ -96,14 +109,17 @@ def load_partition(
         for row in conn.execute(f"SELECT DISTINCT source_file FROM {ALIAS}.raw.files").fetchall()
     }
     files |= {f for f in recorded if mine(f)}
-    rows = _commit(conn, partition, window, sorted(files))
+    rows = _commit(conn, partition, everything, sorted(files))
     return PartitionLoad(len(files), rows, time.perf_counter() - started)
 
 
 def _commit(
-    conn: duckdb.DuckDBPyConnection, partition: Partition, window: QuarterWindow, files: list[str]
+    conn: duckdb.DuckDBPyConnection,
+    partition: Partition,
+    everything: QuarterWindow,
+    files: list[str],
 ) -> dict[str, int]:
-    mine = f"list_contains($files, source_file) AND {partition.rows_sql(window)}"
+    mine = f"list_contains($files, source_file) AND {partition.rows_sql(everything)}"
     tables = [f"{schema}.{name}" for name in SOURCES for schema in ("raw", "quarantine")]
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:

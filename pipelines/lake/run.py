@@ -78,8 +78,11 @@ def run_partition(
 ) -> tuple[str, bool, float]:
     """One partition's Dagster run, in a worker process (its instance is DAGSTER_HOME's)."""
     started = time.perf_counter()
+    instance = _instance()
+    if not instance.has_dynamic_partition("pemda", pemda):  # an ephemeral instance
+        instance.add_dynamic_partitions("pemda", [pemda])
     key = dg.MultiPartitionKey({"pemda": pemda, "quarter": quarter})
-    ok = _execute(settings, "lake_partition", _instance(), log, partition_key=key)
+    ok = _execute(settings, "lake_partition", instance, log, partition_key=key)
     return f"{pemda}|{quarter}", ok, time.perf_counter() - started
 
 
