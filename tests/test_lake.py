@@ -84,26 +84,30 @@ def _reader(catalog: LocalCatalog, data: Path, stop: threading.Event, out: dict)
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     root = tmp_path_factory.mktemp("lake")
-    os.environ.setdefault("DAGSTER_HOME", str(root / "dagster_home"))
-    with materialized(root / "data", employees=120, seed=11) as single:
-        with local_catalog(root / "catalog") as catalog:
-            settings = replace(
-                single.settings,
-                lake=catalog.lake,
-                lake_data=root / "lake_data",
-                reports_dir=root / "lake_reports",
-            )
-            stop, seen = threading.Event(), {"reads": 0, "broken": []}
-            reader = threading.Thread(
-                target=_reader, args=(catalog, settings.lake_data_path, stop, seen)
-            )
-            reader.start()
-            try:
-                outcome = run_lake(settings, root / "lake.log", workers=4, echo=lambda _: None)
-            finally:
-                stop.set()
-                reader.join()
-            yield Lake(single.settings, settings, catalog, outcome, seen["reads"], seen["broken"])
+    with (
+        pytest.MonkeyPatch.context() as env,
+        materialized(root / "data", employees=120, seed=11) as single,
+        local_catalog(root / "catalog") as catalog,
+    ):
+        # The partition runs' worker processes share this instance (the dynamic pemda keys).
+        env.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        settings = replace(
+            single.settings,
+            lake=catalog.lake,
+            lake_data=root / "lake_data",
+            reports_dir=root / "lake_reports",
+        )
+        stop, seen = threading.Event(), {"reads": 0, "broken": []}
+        reader = threading.Thread(
+            target=_reader, args=(catalog, settings.lake_data_path, stop, seen)
+        )
+        reader.start()
+        try:
+            outcome = run_lake(settings, root / "lake.log", workers=4, echo=lambda _: None)
+        finally:
+            stop.set()
+            reader.join()
+        yield Lake(single.settings, settings, catalog, outcome, seen["reads"], seen["broken"])
 
 
 def test_four_parallel_partition_runs_build_the_same_warehouse(lake: Lake) -> None:
@@ -179,9 +183,7 @@ def test_a_worker_killed_before_its_commit_leaves_nothing_and_a_rerun_mends(
 ) -> None:
     quarter = date(2024, 4, 1)
     files = [
-        r[0]
-        for r in lake.query("SELECT DISTINCT source_file FROM lake.raw.files")
-        if "mna" in r[0]
+        r[0] for r in lake.query("SELECT DISTINCT source_file FROM lake.raw.files") if "mna" in r[0]
     ]
     before = _partition_rows(lake, files, quarter)
     assert before > 0

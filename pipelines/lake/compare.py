@@ -1,12 +1,17 @@
-"""Are two warehouses the same? One checksum per table: row count and an order-free sum of
-row hashes, floats rounded to 9 decimals (sums over another row order differ in the last
-bits). Compares the lake with the single-file warehouse built from the same exports."""
+"""Are two warehouses the same? Compares the lake with the single-file warehouse built from
+the same exports, table by table.
+
+First one checksum per table: row count and an order-free sum of row hashes, floats rounded
+to 9 decimals (sums over another row order differ in the last bits). A float that sits on a
+rounding boundary can still hash differently, so a table whose checksums differ is then
+compared row by row, both sides sorted, floats equal within 1e-9 (relative above 1)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 
 SCHEMAS = (
     "raw",
@@ -19,6 +24,7 @@ SCHEMAS = (
     "analysis",
 )
 FLOAT_DECIMALS = 9
+TOLERANCE = 1e-9
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
 
 
@@ -76,13 +82,46 @@ def compare(conn: duckdb.DuckDBPyConnection, left: str, right: str) -> Compariso
             continue
         ours, theirs = (checksum(conn, f"{cat}.{table}", a[table]) for cat in (left, right))
         if ours != theirs:
-            projected = _projection(a[table])
-            sample = conn.execute(
-                f"SELECT {projected} FROM {left}.{table} EXCEPT ALL "
-                f"SELECT {projected} FROM {right}.{table} LIMIT 1"
-            ).fetchone()
-            differences.append(
-                f"{table}: {ours[0]} rows in {left}, {theirs[0]} in {right}; "
-                f"a row only in {left}: {sample}"
-            )
+            difference = _row_by_row(conn, left, right, table, a[table])
+            if difference:
+                differences.append(
+                    f"{table}: {ours[0]} rows in {left}, {theirs[0]} in {right}; {difference}"
+                )
     return Comparison(len(a.keys() | b.keys()), differences)
+
+
+def _row_by_row(
+    conn: duckdb.DuckDBPyConnection,
+    left: str,
+    right: str,
+    table: str,
+    columns: list[tuple[str, str]],
+) -> str | None:
+    """None when the rows agree within TOLERANCE, else the first row that differs."""
+    floats = [c for c, kind in columns if kind.upper() in _FLOATS]
+    exact = [c for c, kind in columns if kind.upper() not in _FLOATS]
+    order = ", ".join([f'"{c}"' for c in exact] + [f'round("{c}", 6)' for c in floats])
+    sides = [
+        conn.execute(f"SELECT * FROM {cat}.{table} ORDER BY {order}").pl() for cat in (left, right)
+    ]
+    ours, theirs = sides
+    if ours.height != theirs.height:
+        return "row counts differ"
+    same = pl.Series([True] * ours.height)
+    for name in exact:
+        same &= ours[name].eq_missing(theirs[name])
+    x, y = pl.col("x"), pl.col("y")
+    close = (
+        ((x - y).abs() <= TOLERANCE * pl.max_horizontal(x.abs(), pl.lit(1.0))).fill_null(False)
+        | (x.is_null() & y.is_null())
+        | (x.is_nan() & y.is_nan()).fill_null(False)
+    )
+    for name in floats:
+        pair = pl.DataFrame(
+            {"x": ours[name], "y": theirs[name]}, schema={"x": pl.Float64, "y": pl.Float64}
+        )
+        same &= pair.select(close).to_series()
+    if same.all():
+        return None
+    first = int(same.arg_min() or 0)
+    return f"first differing row in {left}: {ours.row(first)}, in {right}: {theirs.row(first)}"

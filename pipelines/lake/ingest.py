@@ -6,8 +6,9 @@ rows, so its rows, reasons and raw.files counts are those of the single-file war
 then replaces, in one lake transaction over every source, the rows of its quarter that came
 from its pemda's files. Rows that no quarter places (an unreadable quarter, a file rejected
 whole) belong to the pemda's first-quarter partition, which loads every quarter's rows to
-count them as a run over every quarter does. A worker killed before COMMIT leaves nothing visible, and
-running a partition again replaces what it wrote (delete + insert): no duplicates.
+count them as a run over every quarter does. A worker killed before COMMIT leaves nothing
+visible, and running a partition again replaces what it wrote (delete + insert): no
+duplicates.
 """
 
 from __future__ import annotations
