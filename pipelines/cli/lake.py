@@ -3,9 +3,11 @@ the single-file warehouse (the command behind `make lake`)."""
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import click
 
@@ -20,7 +22,13 @@ from pipelines.settings import Settings
     show_default=True,
     help="Compare every table with the single-file warehouse (KINERJA_WAREHOUSE).",
 )
-def lake_command(workers: int, compare: bool) -> None:
+@click.option(
+    "--result",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the run's stage and partition times and the comparison as JSON here.",
+)
+def lake_command(workers: int, compare: bool, result: Path | None) -> None:
     """Build the warehouse as a DuckLake: references, every pemda x quarter partition in
     parallel runs, then dbt, analyses and reports. Without KINERJA_LAKE, a PostgreSQL
     catalog of its own runs in <data_dir>/lake/catalog for the command's duration."""
@@ -51,8 +59,12 @@ def lake_command(workers: int, compare: bool) -> None:
                 f"failed: {', '.join(outcome.failed)} (details in {log}); what committed "
                 "stays, a rerun replaces it"
             )
-        if compare:
-            click.echo(_compare(settings))
+        line = _compare(settings) if compare else None
+        if result is not None:
+            record = asdict(outcome) | {"workers": workers, "comparison": line}
+            result.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        if line:
+            click.echo(line)
 
 
 def _compare(settings: Settings) -> str:
