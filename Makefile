@@ -10,7 +10,7 @@ export PATH := $(BIN):$(PATH)
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: env browser run lake test ui bench lint format lock generate clean calibrate
+.PHONY: env browser postgres run lake test ui bench lint format lock generate clean calibrate
 
 env: $(STAMP)
 
@@ -33,6 +33,14 @@ browser:
 	       --no-install-recommends chromium >/dev/null; } \
 	  || echo "chromium is not installed: PNG export and browser tests will be skipped"
 
+# Debian's PostgreSQL holds the lake's catalog (`make lake`, tests/test_lake.py): installed
+# when missing and root. Its initdb is off PATH on Debian (pipelines/lake/catalog.py finds it).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
+	  || echo "PostgreSQL is not installed: make lake and the lake tests need it"
+
 # Dagster's instance: dagster.yaml (a run queue that starts one run at a time, since DuckDB
 # allows one writer) is copied into DAGSTER_HOME when missing there or changed here.
 $(DAGSTER_HOME): $(DAGSTER_HOME)/dagster.yaml
@@ -49,10 +57,10 @@ run: $(STAMP) $(MANIFEST) browser | $(DAGSTER_HOME)
 # single-file warehouse `make run` built from the same exports. Last line: "N tables
 # compared: identical" or the first difference.
 LAKE_WORKERS ?= 4
-lake: run
+lake: run postgres
 	$(BIN)/kinerja lake --workers $(LAKE_WORKERS)
 
-test: $(STAMP) $(MANIFEST) browser
+test: $(STAMP) $(MANIFEST) browser postgres
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 ui: $(STAMP) $(MANIFEST) | $(DAGSTER_HOME)
