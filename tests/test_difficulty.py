@@ -374,3 +374,17 @@ def test_one_easy_indicator_only_it_flagged(indicators: int) -> None:
     assert sibling[10] <= 0.05 * runs
     assert found >= 0.9 * runs
     assert sibling[0] >= 0.08 * runs  # the flaw exclusion removes
+
+
+def test_an_achievement_a_rounding_error_below_the_target_meets_it() -> None:
+    """dbt averages an employee's periods; summed in another order, 1.0 comes out as
+    0.9999999999999999 (seen between the lake and the single-file warehouse at 100k). The
+    result must not depend on it: the same rows as HAND with every 1.0 replaced so."""
+    noisy = {
+        e: {k: (1.0 - 2**-53 if a == 1.0 else a) for k, a in h.items()} for e, h in HAND.items()
+    }
+    assert any(a == 1.0 - 2**-53 for h in noisy.values() for a in h.values())
+    exact, shifted = (indicator_difficulty(long(t), min_group_size=3) for t in (HAND, noisy))
+    assert shifted.equals(exact)
+    met = paired_differences(long(noisy)).filter(pl.col("employee_key") == "e2")
+    assert met.filter(pl.col("kode_indikator") == "K1")["met"].item() == 1.0
