@@ -6,16 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-PUBLISHED_SCHEMAS = (
-    "raw",
-    "quarantine",
-    "reference",
-    "staging",
-    "intermediate",
-    "marts",
-    "audit",
-    "analysis",
-)
+from pipelines.lake.compare import SCHEMAS as PUBLISHED_SCHEMAS
 
 
 def table_checksums(

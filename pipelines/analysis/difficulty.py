@@ -159,9 +159,7 @@ def _held(indicator_year: pl.DataFrame) -> pl.DataFrame:
         # one row per employee and indicator even if the input repeats one
         .group_by(*CELL, "kode_indikator", "employee_key")
         .agg(pl.col("achievement").mean())
-        .with_columns(
-            met=(pl.col("achievement") >= TARGET - TARGET_TOLERANCE).cast(pl.Float64)
-        )
+        .with_columns(met=(pl.col("achievement") >= TARGET - TARGET_TOLERANCE).cast(pl.Float64))
     )
 
 

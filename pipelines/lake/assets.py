@@ -12,6 +12,7 @@ from pipelines.ingest.window import QuarterWindow
 from pipelines.lake.groups import pemda_codes
 from pipelines.lake.ingest import Partition, load_partition
 from pipelines.partitions import QUARTERS, date_of
+from pipelines.partitions import label as quarter_label
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import SOURCES, Settings
 
@@ -55,18 +56,31 @@ def lake_ingest(
         )
 
 
-@dg.asset(
-    key=FILES_SPEC.key,
-    deps=SOURCE_KEYS,
-    group_name="ingestion",
-    kinds={"duckdb"},
-    description=FILES_SPEC.description,
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            FILES_SPEC.key,
+            deps=SOURCE_KEYS,
+            group_name="ingestion",
+            kinds={"duckdb"},
+            description=FILES_SPEC.description,
+        )
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "quarantine_share_within_limit",
+            asset=FILES_SPEC.key,
+            description="No source-quarter is blocked (the rule of ingest.blocked, over every "
+            "pemda's rows).",
+        )
+    ],
+    name="lake_files",
 )
 def lake_files(
     context: AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: dg.ResourceParam[Settings],
-) -> dg.MaterializeResult:
+):
     """Blocked quarters judged over every partition's raw.files rows (a quarter's share is
     over every pemda, as in the single-file warehouse)."""
     rule = blocked.BlockRule.of(settings)
@@ -76,7 +90,17 @@ def lake_files(
         files = conn.execute("SELECT count(DISTINCT source_file) FROM raw.files").fetchone()[0]
     over = pl.concat(judged)
     context.log.info(f"raw.files: {files} files; blocked quarters: {over.height}")
-    return dg.MaterializeResult(metadata={"files": files, "blocked_quarters": over.height})
+    yield dg.MaterializeResult(metadata={"files": files, "blocked_quarters": over.height})
+    listed = "; ".join(
+        f"{source} {quarter_label(quarter)}: {reason}"
+        for source, quarter, reason in over.select("source", "quarter", "reason").rows()
+    )
+    yield dg.AssetCheckResult(
+        check_name="quarantine_share_within_limit",
+        passed=over.height == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"BLOCKED, left out of the marts: {listed}" if listed else "none blocked",
+    )
 
 
 ASSETS = [lake_ingest, lake_files]

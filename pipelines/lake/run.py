@@ -70,6 +70,9 @@ def _execute(
     )
     for line in runlog.failure_lines(result):
         print(f"{job}: {line}")
+    for event in result.get_asset_check_evaluations():
+        if not event.passed:
+            print(f"{event.asset_key.to_user_string()} {event.check_name}: {event.description}")
     return result.success
 
 
