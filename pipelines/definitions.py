@@ -49,7 +49,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     )
 
 
-# The lake mode's jobs, in the order a lake run launches them (pipelines/lake/run.py):
+# The lake mode's jobs, in the order a lake run launches them (pipelines/cli/lake_run.py):
 # references once, then every partition (pemda x quarter) in parallel runs, then the rest.
 REFERENCE_FILES = dg.AssetSelection.assets(*ingest.reference_assets)
 lake_references = dg.define_asset_job("lake_references", selection=REFERENCE_FILES)

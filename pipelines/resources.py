@@ -45,7 +45,7 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
         "kinerja_threads": config["threads"],
     }
     if settings.lake:  # the profile's `lake` target (dbt_project/profiles.yml)
-        from pipelines.lake.connection import EXTENSION_DIRECTORY
+        from pipelines.ducklake import EXTENSION_DIRECTORY
 
         variables |= {
             "kinerja_lake": settings.lake,
@@ -60,7 +60,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     warehouse: DuckDBResource
     if settings.lake:
-        from pipelines.lake.resource import lake_resource
+        from pipelines.ducklake import lake_resource
 
         warehouse = lake_resource(settings.lake, settings.lake_data_path, duckdb_config(settings))
     else:

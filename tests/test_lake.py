@@ -19,12 +19,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.cli.lake_run import LakeRun, run_lake
+from pipelines.ducklake import connect
 from pipelines.lake.catalog import LocalCatalog, local_catalog
 from pipelines.lake.compare import compare
-from pipelines.lake.connection import connect
 from pipelines.lake.groups import pemda_codes
 from pipelines.lake.ingest import Partition, load_partition
-from pipelines.lake.run import LakeRun, run_lake
 from pipelines.partitions import QUARTERS
 from pipelines.rules.pseudonym import load_key
 from pipelines.settings import SOURCES, Settings
@@ -154,7 +154,7 @@ from datetime import date
 from pathlib import Path
 from dataclasses import replace
 from pipelines.lake import ingest
-from pipelines.lake.connection import connect
+from pipelines.ducklake import connect
 from pipelines.lake.groups import pemda_codes
 from pipelines.partitions import QUARTERS
 from pipelines.rules.pseudonym import load_key

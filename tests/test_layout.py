@@ -15,8 +15,9 @@ MODULES = sorted(PIPELINES.rglob("*.py"))
 # Reports are drawn from a temporary publish extract, so publish sits below reports; the
 # publish *asset* still runs last (its dependencies are given by definitions.py).
 LAYERS = [
-    {"settings", "partitions", "warehouse", "exports", "rules", "resources"},
+    {"settings", "partitions", "warehouse", "exports", "rules", "resources", "ducklake"},
     {"generate", "ingest"},
+    {"lake"},
     {"transform"},
     {"analysis"},
     {"publish"},

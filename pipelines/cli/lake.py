@@ -33,8 +33,8 @@ def lake_command(workers: int, compare: bool, result: Path | None) -> None:
     parallel runs, then dbt, analyses and reports. Without KINERJA_LAKE, a PostgreSQL
     catalog of its own runs in <data_dir>/lake/catalog for the command's duration."""
     from pipelines.cli import runlog
+    from pipelines.cli.lake_run import run_lake
     from pipelines.lake.catalog import local_catalog
-    from pipelines.lake.run import run_lake
 
     settings = Settings.from_env()
     if compare and not settings.warehouse.exists():
@@ -68,8 +68,8 @@ def lake_command(workers: int, compare: bool, result: Path | None) -> None:
 
 
 def _compare(settings: Settings) -> str:
+    from pipelines.ducklake import connect
     from pipelines.lake.compare import compare
-    from pipelines.lake.connection import connect
 
     assert settings.lake
     with connect(settings.lake, settings.lake_data_path) as conn:

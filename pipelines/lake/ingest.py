@@ -20,11 +20,11 @@ from datetime import date
 
 import duckdb
 
+from pipelines.ducklake import ALIAS
 from pipelines.ingest.context import reference_context
 from pipelines.ingest.loading import LoadRun, load_source, prepare_source_tables
 from pipelines.ingest.registry import DEFINITIONS
 from pipelines.ingest.window import QuarterWindow
-from pipelines.lake.connection import ALIAS
 from pipelines.lake.groups import pemda_of
 from pipelines.partitions import QUARTERS, key_of
 from pipelines.settings import SOURCES, Settings

@@ -92,7 +92,7 @@ def run_partition(
 def partition_keys(settings: Settings) -> list[tuple[str, str]]:
     """Every (pemda, quarter): pemdas from raw.agencies in the lake, quarters with partitions."""
 
-    from pipelines.lake.connection import connect
+    from pipelines.ducklake import connect
     from pipelines.lake.groups import pemda_keys
     from pipelines.partitions import QUARTERS
 
@@ -104,7 +104,7 @@ def partition_keys(settings: Settings) -> list[tuple[str, str]]:
 
 def run_lake(settings: Settings, log: Path, workers: int = 4, echo=print) -> LakeRun:
     """References, partitions in parallel, then the rest; stops after a failed stage."""
-    from pipelines.lake.connection import connect
+    from pipelines.ducklake import connect
     from pipelines.lake.ingest import prepare_lake
     from pipelines.partitions import all_quarters_tags
     from pipelines.rules.pseudonym import load_key

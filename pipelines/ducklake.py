@@ -1,14 +1,18 @@
-"""Opening the lake from DuckDB without a network: the extensions come from their PyPI
-packages (DuckDB's own INSTALL downloads from a server these machines cannot reach)."""
+"""Opening the lake (DuckLake, see pipelines/lake) from DuckDB without a network, and the
+warehouse resource of the lake mode. The extensions come from their PyPI packages (DuckDB's
+own INSTALL downloads from a server these machines cannot reach)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import duckdb_extension_ducklake
 import duckdb_extension_postgres_scanner
+from dagster_duckdb import DuckDBResource
 
 ALIAS = "lake"
 # Installed once per environment, beside the DuckDB they were built for.
@@ -72,3 +76,25 @@ def connect(
     conn = duckdb.connect(config={**(config or {}), **extension_config()})
     attach(conn, lake, data_path)
     return conn
+
+
+class LakeDuckDBResource(DuckDBResource):
+    """An in-memory DuckDB per connection, with the lake attached as ``lake`` and in use."""
+
+    lake: str
+    lake_data: str
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as conn:
+            attach(conn, self.lake, Path(self.lake_data))
+            yield conn
+
+
+def lake_resource(lake: str, lake_data: Path, config: dict[str, str]) -> LakeDuckDBResource:
+    return LakeDuckDBResource(
+        database=":memory:",
+        connection_config={**config, **extension_config()},
+        lake=lake,
+        lake_data=str(lake_data),
+    )
