@@ -90,16 +90,30 @@ def run_partition(
 
 
 def partition_keys(settings: Settings) -> list[tuple[str, str]]:
-    """Every (pemda, quarter): pemdas from raw.agencies in the lake, quarters with partitions."""
-
+    """Every (pemda, quarter) with work: pemdas (raw.agencies in the lake) that have export
+    files now or rows in the lake from files since gone; every quarter with a partition. A
+    pemda without either has nothing to load or delete."""
     from pipelines.ducklake import connect
-    from pipelines.lake.groups import pemda_keys
+    from pipelines.ingest.reading import export_files
+    from pipelines.lake.groups import pemda_codes, pemda_keys, pemda_of
     from pipelines.partitions import QUARTERS
+    from pipelines.settings import SOURCES
 
     assert settings.lake
     with connect(settings.lake, settings.lake_data_path) as conn:
         agencies = conn.execute("SELECT kode_opd, pemda FROM raw.agencies").pl()
-    return [(p, q) for p in pemda_keys(agencies) for q in QUARTERS.get_partition_keys()]
+        recorded = [
+            r[0] for r in conn.execute("SELECT DISTINCT source_file FROM raw.files").fetchall()
+        ]
+    present = [
+        path.relative_to(settings.data_dir).as_posix()
+        for source in SOURCES
+        for path in export_files(settings.source_dir(source))
+    ]
+    codes = pemda_codes(agencies)
+    busy = {pemda_of(name, codes) for name in [*present, *recorded]}
+    pemdas = [p for p in pemda_keys(agencies) if p in busy]
+    return [(p, q) for p in pemdas for q in QUARTERS.get_partition_keys()]
 
 
 def run_lake(settings: Settings, log: Path, workers: int = 4, echo=print) -> LakeRun:
