@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipelines.cli.lake import lake_command
+from pipelines.cli.status import status_command
 from pipelines.settings import SOURCES, Settings, dagster_home
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def main() -> None:
 
 
 main.add_command(lake_command)
+main.add_command(status_command)
 
 
 @main.command()
