@@ -27,13 +27,12 @@ class CatalogError(RuntimeError):
 
 def postgres_bindir() -> Path:
     """Where initdb and pg_ctl are: Debian keeps them off PATH, `pg_config --bindir` knows."""
-    for name in ("pg_config",):
-        found = shutil.which(name)
-        if found:
-            out = subprocess.run([found, "--bindir"], capture_output=True, text=True, check=False)
-            bindir = Path(out.stdout.strip())
-            if (bindir / "initdb").exists():
-                return bindir
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        bindir = Path(out.stdout.strip())
+        if (bindir / "initdb").exists():
+            return bindir
     for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
         if (candidate / "initdb").exists():
             return candidate
