@@ -1,6 +1,15 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# The newest supported Python found (3.13, then 3.12, then 3.11), on PATH or under pyenv;
+# `make run PYTHON=python3.11 VENV=.venv-3.11` builds another environment beside the default.
+SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
+PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
+ifndef PYTHON
+PYTHON := $(shell for v in 13 12 11; do \
+  for p in python3.$$v $$(ls -d $(PYENV_VERSIONS)/3.$$v.*/bin/python3.$$v 2>/dev/null | sort -V -r); \
+  do $$p -c '$(SUPPORTED)' 2>/dev/null && command -v $$p && exit; done; done; \
+  python3 -c '$(SUPPORTED)' 2>/dev/null && command -v python3)
+endif
+VENV ?= .venv
 BIN := $(abspath $(VENV)/bin)
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 MANIFEST := dbt_project/target/manifest.json
@@ -15,7 +24,11 @@ export UV_COMPILE_BYTECODE := 1
 env: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { [ -n "$(PYTHON)" ] || { echo "no Python 3.11-3.13 found \
+	  (looked for python3.13, python3.12, python3.11, python3); set PYTHON=/path/to/python"; \
+	  exit 1; }; echo "creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; \
+	  $(PYTHON) -m venv $(VENV); }
+	@echo "$(VENV): $$($(BIN)/python --version)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e .
 	rm -f $(VENV)/.installed-*
@@ -110,7 +123,8 @@ format: $(STAMP)
 
 # Re-resolve the pinned versions after editing pyproject.toml's ranges.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python $(BIN)/python -q --no-header -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -q \
+	  --no-header -o requirements.lock
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .dagster_home
