@@ -101,13 +101,13 @@ def test_run_names_the_quarters_it_accepts(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "no_such_home"))
     result = CliRunner().invoke(main, ["run", "--quarters", quarters])
     keys = QUARTERS.get_partition_keys()
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (README: exit status)
     assert f"quarters are {keys[0]} .. {keys[-1]} (first month of each)" in result.output
 
 
 def test_run_makes_a_missing_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CI runs `make test` in a fresh clone where `make ui` never made DAGSTER_HOME."""
-    from pipelines.cli import _instance
+    from pipelines.cli.run import _instance
 
     home = tmp_path / "fresh" / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))

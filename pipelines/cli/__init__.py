@@ -1,20 +1,17 @@
-"""`kinerja generate | run | summary | calibrate`: the commands behind `make run`."""
+"""`kinerja`: the commands behind `make run` (each larger command in its own module)."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from pipelines.cli.export import export_command
 from pipelines.cli.lake import lake_command
+from pipelines.cli.run import run_command
 from pipelines.cli.status import status_command
-from pipelines.settings import SOURCES, Settings, dagster_home
-
-if TYPE_CHECKING:
-    import dagster as dg
+from pipelines.settings import SOURCES, Settings
 
 
 def _raw_is_empty(raw_dir: Path) -> bool:
@@ -26,8 +23,10 @@ def main() -> None:
     """kinerja: ASN performance warehouse (Dagster + DuckDB + dbt)."""
 
 
+main.add_command(run_command)
 main.add_command(lake_command)
 main.add_command(status_command)
+main.add_command(export_command)
 
 
 @main.command()
@@ -80,94 +79,6 @@ def generate(
     )
     click.echo(f"wrote {len(truth['files'])} export files under {settings.raw_dir}")
     click.echo(f"truth file: {settings.data_dir / 'truth.json'}")
-
-
-@main.command()
-@click.option(
-    "--generate-if-empty/--no-generate",
-    default=True,
-    show_default=True,
-    help="Generate the sample exports first when data/raw is empty.",
-)
-@click.option(
-    "--quarters",
-    default=None,
-    metavar="FIRST[..LAST]",
-    help="Only these quarters (partition keys, e.g. 2025-10 or 2025-01..2025-10); "
-    "default: every quarter. Analyses, reports and publishing always run.",
-)
-def run(generate_if_empty: bool, quarters: str | None) -> None:
-    """Materialize every asset (ingest, validate, dbt build) and print a summary."""
-    settings = Settings.from_env()
-    if _raw_is_empty(settings.raw_dir):
-        if not generate_if_empty:
-            raise click.ClickException(f"no exports under {settings.raw_dir}")
-        from pipelines.generate import generate_dataset
-
-        click.echo(f"{settings.raw_dir} is empty: generating the sample exports")
-        generate_dataset(settings.data_dir)
-
-    from pipelines.cli import runlog
-    from pipelines.definitions import build_defs
-    from pipelines.partitions import QUARTERS, range_tags
-
-    keys = QUARTERS.get_partition_keys()
-    first, _, last = (quarters or f"{keys[0]}..{keys[-1]}").partition("..")
-    last = last or first
-    unknown = [k for k in (first, last) if k not in keys]
-    if unknown or keys.index(first) > keys.index(last):
-        raise click.ClickException(
-            f"--quarters {quarters}: quarters are {keys[0]} .. {keys[-1]} (first month of each)"
-        )
-    count = keys.index(last) - keys.index(first) + 1
-    log = runlog.new_log_path(settings)
-    click.echo(f"materializing quarters {first} .. {last} ({count}) in one run; log: {log}")
-    with runlog.python_logs_to(log):
-        try:
-            job = build_defs(settings).resolve_job_def("materialize_all")
-            result = job.with_logger_defs(runlog.LOGGERS).execute_in_process(
-                instance=_instance(),
-                raise_on_error=False,
-                tags=range_tags(first, last),
-                run_config=runlog.run_config(log),
-            )
-        except Exception as error:  # not a step: a bug or the environment; no traceback here
-            logging.getLogger(__name__).exception("kinerja run failed")
-            raise click.ClickException(
-                f"{type(error).__name__}: {error} (traceback in {log})"
-            ) from error
-    failed_checks = [
-        e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
-    ]
-    if not result.success:
-        for check in failed_checks:
-            name = f"{check.asset_key.to_user_string()} {check.check_name}"
-            click.echo(f"{name}: {check.description}")
-        for line in runlog.failure_lines(result):
-            click.echo(line)
-        raise click.ClickException(
-            f"nothing was published (the previous warehouse at {settings.warehouse} is "
-            f"unchanged). Full log, with tracebacks: {log}"
-        )
-    _echo_summary(settings)
-    if failed_checks:
-        click.echo(f"\n{len(failed_checks)} asset checks did not pass:")
-        for check in failed_checks:
-            click.echo(f"  - {check.asset_key.to_user_string()}: {check.check_name}")
-
-
-def _instance() -> dg.DagsterInstance | None:
-    """The DAGSTER_HOME instance, so runs show in the UI; created when the directory is
-    missing (a fresh clone before `make ui`). Without DAGSTER_HOME: an ephemeral one."""
-    import dagster as dg
-
-    home = dagster_home()
-    if home is None:
-        return None
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
 
 
 @main.command("export-quarantine")
@@ -239,8 +150,7 @@ def calibrate(runs: int, seed: int) -> None:
 
 
 def _echo_summary(settings: Settings) -> None:
-    """Counts per source and marts, then what the user must act on (blocked quarters,
-    unreadable files, optional references not given), one line each."""
+    """Counts per source and marts, then what the user must act on, one line each."""
     from pipelines.cli import problems
     from pipelines.cli.summary import render
 

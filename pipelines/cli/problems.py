@@ -1,9 +1,12 @@
 """What a user must know after a run that succeeded, read back from the warehouse: blocked
 source-quarters (left out of the marts), files rejected whole, optional reference files not
-given. One line each, saying what to do; printed by `kinerja run` and `kinerja summary`."""
+given, analyses that could not be assessed, checks that failed. One line each, saying what to
+do; printed by `kinerja run`, `kinerja summary` and `kinerja status`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -28,11 +31,68 @@ def problem_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             "NOT ASSESSABLE: SKM sample sizes, reference/service_population.csv was not given "
             "(audit.audit_survey_sample_size.adequate is NULL); add it to assess them"
         )
+    lines.extend(not_assessable_lines(con))
     return lines
 
 
-def render(warehouse: Path) -> str:
-    """The problem lines of the published warehouse, after a blank line; '' when none."""
+def not_assessable_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Per findings family, how many tests could not be assessed and the commonest reason (the
+    reasons are the report's own, in Indonesian)."""
+    if not con.execute(
+        "select 1 from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = 'analysis' and table_name = 'findings'"
+    ).fetchall():
+        return []
+    rows = con.execute(
+        "select family, reason, count(*) filter (where verdict = 'not_assessable'), count(*) "
+        "from analysis.findings group by family, reason order by family, 3 desc, reason"
+    ).fetchall()
+    lines = []
+    for family in dict.fromkeys(row[0] for row in rows):
+        of_family = [row for row in rows if row[0] == family]
+        n = sum(row[2] for row in of_family)
+        if n:
+            reason = of_family[0][1]
+            total = sum(row[3] for row in of_family)
+            lines.append(
+                f"NOT ASSESSABLE: {n} of {total} {family} tests, mostly: {reason} (no verdict "
+                "either way, see the reports; more quarters or larger groups make them testable)"
+            )
+    return lines
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    asset: str
+    name: str
+    description: str | None
+
+
+# Checks whose failure the warehouse's own lines above already tell (BLOCKED, UNREADABLE).
+TOLD_ABOVE = {"quarantine_share_within_limit", "all_files_readable"}
+# Lines saying something was left out of what was published: `kinerja run` exits 3.
+HELD_BACK = ("BLOCKED:", "UNREADABLE:", "CHECK FAILED:")
+
+
+def check_lines(checks: Sequence[FailedCheck]) -> list[str]:
+    """One line per asset check that did not pass, with its own description."""
+    return [
+        f"CHECK FAILED: {c.asset} {c.name}"
+        + (f": {c.description.splitlines()[0]}" if c.description else "")
+        + " (the run's log file and the UI's asset page have the details)"
+        for c in checks
+        if c.name not in TOLD_ABOVE
+    ]
+
+
+def held_back(text: str) -> bool:
+    return any(line.startswith(HELD_BACK) for line in text.splitlines())
+
+
+def render(warehouse: Path, checks: Sequence[FailedCheck] = ()) -> str:
+    """The problem lines of the published warehouse (and a run's failed checks), after a blank
+    line; '' when none."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         lines = problem_lines(con)
+    lines.extend(check_lines(checks))
     return "\n".join(["", *lines]) if lines else ""
