@@ -159,7 +159,7 @@ def write_folder(data_dir: Path) -> Path:
         "\n".join("" if r is None else json.dumps(r) for r in LINES) + "\n"
     )
     (folder / "single.json").write_text(json.dumps(SINGLE))
-    (folder / "broken.json").write_text('{"data": [\n  {"id": "x", "tahun": 2024,}\n]}')
+    (folder / "broken.json").write_text(BROKEN)
     return data_dir
 
 
@@ -234,6 +234,8 @@ QUARANTINED = {
     (SKP, 3, "pnsdinilaiid"): "pnsdinilaiid 'ZZ-404' is not in reference/pegawai.csv",
     (SKP, 4, "hasilkinerjanilai"): "hasilkinerjanilai '7' is not a known code",
 }  # fmt: skip
+# A file JSON cannot parse (a trailing comma): rejected whole, with the parser's position.
+BROKEN = '{"data": [\n  {"id": "x", "tahun": 2024,}\n]}'
 RECORDS = len(RESPONSE["data"]) + len(ARRAY) + sum(r is not None for r in LINES) + 1
 
 
@@ -261,9 +263,15 @@ def test_records_are_normalised_or_quarantined_with_a_reason(loaded) -> None:
     quarantined = loaded.quarantine.select("source_file", "source_row").unique().height
     assert loaded.raw.height + quarantined == RECORDS == loaded.load.rows_read
     files = dict(loaded.files.group_by("source_file").agg(pl.col("error").first()).iter_rows())
+    # Python's own words for the trailing comma (3.13 changed them: 'Illegal trailing comma
+    # before end of object', column 28; 3.11 and 3.12: 'Expecting property name enclosed in
+    # double quotes', column 29), at the line and column Python gives.
+    with pytest.raises(json.JSONDecodeError) as python_says:
+        json.loads(BROKEN)
+    error = python_says.value
+    assert error.lineno == 2
     assert files["raw/siasn/broken.json"] == (
-        "raw/siasn/broken.json: is not valid JSON (line 2, column 29: Expecting property name "
-        "enclosed in double quotes)"
+        f"raw/siasn/broken.json: is not valid JSON (line 2, column {error.colno}: {error.msg})"
     )
     assert [f for f, error in files.items() if error] == ["raw/siasn/broken.json"]
 
