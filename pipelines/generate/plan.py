@@ -29,7 +29,7 @@ class EffectPlan:
     # Count realisations rounded to the nearest unit, which makes an indicator with a small
     # target (1-3 a quarter) easier to meet than its siblings: a real indicator-difficulty
     # effect of the sample, not in truth.json. Off in the effect-free data, where rounding
-    # keeps each employee-year's met-target status (assessments._target_realisation).
+    # keeps each employee-year's met-target status (realisation.target_realisation).
     easy_counts: bool = True
 
 
