@@ -220,3 +220,62 @@ def test_the_exact_check_agrees_with_plain_ranks_on_random_tables() -> None:
         hidden_cells += len([c for c in hidden if block.sizes[c] > 0])
         recovered += len(expected)
     assert checked == 60 and 0 < recovered < hidden_cells  # both outcomes occur
+
+
+def _published(known: dict[Cell, int], hidden: list[Cell]) -> differencing.Published:
+    seen = differencing.Published()
+    for cell, n in known.items():
+        seen.see(cell, n)
+    for cell in hidden:
+        seen.see(cell, None)
+    return seen
+
+
+def test_a_recovered_group_discloses_only_when_it_or_its_rest_is_small() -> None:
+    """The hand folder's case first: agency B has 6 people, all aged 30-39. B's 30-39 cell
+    was hidden to break a subtraction about agency A; B's total (6) gives it away, but it is
+    6 people with an empty rest: nobody small. Then B's 30-39 recovered across agencies
+    (all 30-39 minus A's 5): 6 people of 8 in B leave a rest of 2 (disclosed), of 20 a rest
+    of 14 (not); and 3 people aged 30-39 are a small group themselves."""
+    b_total, b_group = _cell(kode_opd="B"), _cell(kode_opd="B", age_band="30-39")
+    a_group, all_group = _cell(kode_opd="A", age_band="30-39"), _cell(age_band="30-39")
+    cases = [
+        # known cells, B's 30-39, disclosed
+        ({b_total: 6}, 6, False),
+        ({b_total: 8, all_group: 11, a_group: 5}, 6, True),
+        ({b_total: 20, all_group: 11, a_group: 5}, 6, False),
+        ({b_total: 20, all_group: 8, a_group: 5}, 3, True),
+    ]
+    for known, n, disclosed in cases:
+        seen = _published(known, [b_group])
+        sizes = {**known, b_group: n}
+        recovered = differencing.attack(seen, lambda c, sizes=sizes: sizes.get(c, -1))
+        assert recovered == {b_group: n}, known
+        expected = {b_group: n} if disclosed else {}
+        assert differencing.disclosures(seen, recovered, min_group_size=5) == expected, known
+    # a complement counts only within the same population and year
+    other_year = Cell.of("year", YEAR + 1, {"kode_opd": "B"})
+    assert other_year is not None
+    seen = _published({other_year: 8}, [b_group])
+    assert differencing.disclosures(seen, {b_group: 6}, min_group_size=5) == {}
+
+
+def test_the_findings_small_group_rule_ignores_an_empty_reference() -> None:
+    """A reference of 0 (an agency's only rater) is nobody; a reference of 2 is a small group."""
+    import duckdb
+
+    from pipelines.analysis.tables import SMALL_PUBLISHED
+
+    con = duckdb.connect()
+    con.execute("create schema analysis")
+    con.execute(
+        "create table analysis.findings as select * from (values "
+        "('rater', 'not_assessable', 6, 0), ('rater', 'no_finding', 6, 2), "
+        "('group_disparity', 'no_finding', 4, 9), ('group_disparity', 'suppressed', 1, 1), "
+        "('trend', 'no_finding', 2, 2), ('indicator', 'no_finding', 5, 5)) "
+        "t(family, verdict, n, n_reference)"
+    )
+    flagged = con.execute(
+        f"select family, n, n_reference from ({SMALL_PUBLISHED['findings']}) order by all", [5]
+    ).fetchall()
+    assert flagged == [("group_disparity", 4, 9), ("rater", 6, 2)]

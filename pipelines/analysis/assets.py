@@ -288,6 +288,8 @@ def _small_groups_check(name: str):
         return dg.AssetCheckResult(
             passed=offending == 0,
             metadata={"min_group_size": minimum, "small_rows_published": offending},
+            description=f"{offending} published row(s) of analysis.{name} count fewer than "
+            f"{minimum} people",
         )
 
     return _check
@@ -298,25 +300,40 @@ def _small_groups_check(name: str):
     name="nothing_recoverable_by_subtraction",
     description=(
         "The differencing attacker (margin minus published children, total minus the other "
-        "groups, agency minus its other raters, chained) recovers no hidden group from the "
+        "groups, agency minus its other raters, chained) recovers no group under "
+        "min_group_size, nor a group whose complement in a known total is under it, from the "
         "fairness tables and findings."
     ),
 )
-def nothing_recoverable(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def nothing_recoverable(
+    duckdb: DuckDBResource, settings: dg.ResourceParam[Settings]
+) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         inputs = read_inputs(conn)
         seen = differencing.read_published(conn)
     populations = protection.populations(inputs.employee_period, inputs.indicator_year)
     recovered = differencing.attack(seen, differencing.truth_sizes(populations))
+    disclosed = differencing.disclosures(seen, recovered, settings.min_group_size)
+
+    def named(cells: dict) -> list[str]:
+        return [f"{c.population} {c.tahun} {dict(c.attrs)} = {n}" for c, n in cells.items()]
+
     return dg.AssetCheckResult(
-        passed=not recovered,
+        passed=not disclosed,
+        description=(
+            f"{len(disclosed)} small group(s) recoverable by subtraction, e.g. "
+            + "; ".join(named(disclosed)[:2])
+        )
+        if disclosed
+        else None,
         metadata={
             "hidden_groups": len(seen.hidden),
             "recovered_groups": len(recovered),
-            "recovered": dg.MetadataValue.json(
-                [f"{c.population} {c.tahun} {dict(c.attrs)} = {n}" for c, n in recovered.items()][
-                    :20
-                ]
+            "small_groups_disclosed": len(disclosed),
+            "disclosed": dg.MetadataValue.json(named(disclosed)[:20]),
+            # hidden to break another subtraction; none of them is, or leaves, a small group
+            "recovered_not_small": dg.MetadataValue.json(
+                named({c: n for c, n in recovered.items() if c not in disclosed})[:20]
             ),
         },
     )

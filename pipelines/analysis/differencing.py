@@ -193,6 +193,30 @@ def attack(seen: Published, truth: Callable[[Cell], int]) -> dict[Cell, int]:
     return recovered
 
 
+def disclosures(
+    seen: Published, recovered: dict[Cell, int], min_group_size: int
+) -> dict[Cell, int]:
+    """The recovered groups that give a small group away: the group itself has 1 to
+    min_group_size - 1 members, or so has its complement in a coarser group the reader knows
+    (an agency's "lainnya": the agency minus it). A recovered group whose every known
+    complement is empty or large names no small group: it was hidden to break another
+    subtraction, and the chained attack above would have gone on to any small one."""
+    values = {**seen.known, **recovered}
+    found = {}
+    for cell, n in recovered.items():
+        attrs = set(cell.attrs)
+        complements = (
+            total - n
+            for coarse, total in values.items()
+            if coarse.population == cell.population
+            and coarse.tahun == cell.tahun
+            and set(coarse.attrs) < attrs
+        )
+        if 0 < n < min_group_size or any(0 < rest < min_group_size for rest in complements):
+            found[cell] = n
+    return found
+
+
 def truth_sizes(populations: dict[str, protection.Population]) -> Callable[[Cell], int]:
     """The true size of any cell, from the populations' atoms (the warehouse's own data):
     the atoms are summed once per population, year and set of attributes, not per cell."""

@@ -146,7 +146,9 @@ SMALL_PUBLISHED = {
     "self_gap_by_group": "select * from analysis.self_gap_by_group "
     "where not suppressed and (n is null or n < $1)",
     # trend rows count periods and curve rows an agency's whole staff: not groups of people.
+    # A reference of 0 is nobody (an agency's only rater, no "lainnya" left): the test is not
+    # assessable and names no one, as the protection's own rule says (1..min-1 is small).
     "findings": "select * from analysis.findings where verdict <> 'suppressed' "
     "and family in ('group_disparity', 'rater', 'indicator', 'conditional_rating') "
-    "and (n < $1 or n_reference < $1)",
+    "and (n < $1 or (n_reference > 0 and n_reference < $1))",
 }
