@@ -77,15 +77,13 @@ BENCH_DUCKDB_MEMORY_LIMIT_NATIONAL = "12GB"
 
 
 def stage_of(step_key: str) -> str:
-    if step_key.startswith(("raw__", "ingest_")):
-        return "ingest"
-    if step_key.startswith("kinerja_dbt"):
-        return "dbt"
-    if step_key.startswith("reports__"):
-        return "reports"
-    if step_key.startswith("published__"):
-        return "publish"
-    return "analysis"
+    """The bench's stages are `kinerja run`'s, coarser: references and each source's ingest
+    count as ingest."""
+    from pipelines.cli.progress import stage_of as run_stage
+
+    stage = run_stage(step_key)
+    coarser = {"references": "ingest", "dbt build": "dbt", "analyses": "analysis"}
+    return coarser.get(stage, stage.split()[0])
 
 
 # ---------------------------------------------------------------- measuring a child process
