@@ -107,7 +107,7 @@ def test_run_names_the_quarters_it_accepts(
 
 def test_run_makes_a_missing_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CI runs `make test` in a fresh clone where `make ui` never made DAGSTER_HOME."""
-    from pipelines.cli.run import _instance
+    from pipelines.cli.runlog import dagster_instance as _instance
 
     home = tmp_path / "fresh" / "dagster_home"
     monkeypatch.setenv("DAGSTER_HOME", str(home))

@@ -110,15 +110,13 @@ import polars as pl
 from scipy import stats
 
 from pipelines.analysis import findings
+from pipelines.rules import indicator
 
 FAMILY = "indicator_difficulty"
 OUTCOME = "share_meeting_target"
 MEASURE = "share_points"
 BAND = findings.PRACTICAL[MEASURE]
-TARGET = 1.0
-# An employee's achievement is a mean over periods (dbt: avg), whose last bits depend on the
-# order the rows are summed in: 0.9999999999999999 met the target as surely as 1.0 does.
-TARGET_TOLERANCE = 1e-9
+TARGET, TARGET_TOLERANCE = indicator.MET_CAPAIAN, indicator.MET_TOLERANCE
 ALPHA = 0.05
 MAX_ROUNDS = 10
 MIN_REFERENCE = 2  # non-excluded published indicators every reference keeps

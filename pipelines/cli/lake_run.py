@@ -16,7 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import Settings, dagster_home
+from pipelines.settings import Settings
 
 
 @dataclass
@@ -32,11 +32,10 @@ class LakeRun:
 
 
 def _instance() -> dg.DagsterInstance:
-    home = dagster_home()
-    if home is None:
-        return dg.DagsterInstance.ephemeral()
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
+    """DAGSTER_HOME's, which the spawned partition runs share; else one of this process."""
+    from pipelines.cli.runlog import dagster_instance
+
+    return dagster_instance() or dg.DagsterInstance.ephemeral()
 
 
 _DEFS: dict[Settings, dg.Definitions] = {}

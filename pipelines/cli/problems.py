@@ -5,13 +5,16 @@ do; printed by `kinerja run`, `kinerja summary` and `kinerja status`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pipelines.ingest import blocked
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def problem_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -61,27 +64,20 @@ def not_assessable_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class FailedCheck:
-    asset: str
-    name: str
-    description: str | None
-
-
 # Checks whose failure the warehouse's own lines above already tell (BLOCKED, UNREADABLE).
 TOLD_ABOVE = {"quarantine_share_within_limit", "all_files_readable"}
 # Lines saying something was left out of what was published: `kinerja run` exits 3.
 HELD_BACK = ("BLOCKED:", "UNREADABLE:", "CHECK FAILED:")
 
 
-def check_lines(checks: Sequence[FailedCheck]) -> list[str]:
-    """One line per asset check that did not pass, with its own description."""
+def check_lines(checks: Iterable[dg.AssetCheckEvaluation]) -> list[str]:
+    """One line per asset check of a run that did not pass, with its own description."""
     return [
-        f"CHECK FAILED: {c.asset} {c.name}"
+        f"CHECK FAILED: {c.asset_key.to_user_string()} {c.check_name}"
         + (f": {c.description.splitlines()[0]}" if c.description else "")
         + " (the run's log file and the UI's asset page have the details)"
         for c in checks
-        if c.name not in TOLD_ABOVE
+        if not c.passed and c.check_name not in TOLD_ABOVE
     ]
 
 
@@ -89,7 +85,7 @@ def held_back(text: str) -> bool:
     return any(line.startswith(HELD_BACK) for line in text.splitlines())
 
 
-def render(warehouse: Path, checks: Sequence[FailedCheck] = ()) -> str:
+def render(warehouse: Path, checks: Iterable[dg.AssetCheckEvaluation] = ()) -> str:
     """The problem lines of the published warehouse (and a run's failed checks), after a blank
     line; '' when none."""
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -19,26 +19,12 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from pipelines.settings import Settings, dagster_home
+from pipelines.settings import Settings
 
 if TYPE_CHECKING:
     import dagster as dg
 
-    from pipelines.cli.problems import FailedCheck
-
 EXIT_HELD_BACK = 3
-
-
-def _instance() -> dg.DagsterInstance | None:
-    """The DAGSTER_HOME instance, so runs show in the UI; created when the directory is
-    missing (a fresh clone before `make ui`). Without DAGSTER_HOME: an ephemeral one."""
-    import dagster as dg
-
-    home = dagster_home()
-    if home is None:
-        return None
-    home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.get()
 
 
 def quarter_range(quarters: str | None) -> tuple[str, str, int]:
@@ -83,46 +69,25 @@ def execute(
 
     job = build_defs(settings).resolve_job_def("materialize_all")
     with runlog.python_logs_to(log), _output_to(log, verbose) as console:
-        live = console.isatty()
-        stages = progress.RunProgress(progress.stages_of(job), console, live=live)
         loggers = dict(runlog.LOGGERS)
+        # --verbose streams the log itself: no bars drawn over it
+        stages: contextlib.AbstractContextManager = contextlib.nullcontext()
         if not verbose:
+            stages = progress.RunProgress(progress.stages_of(job), console, console.isatty())
             loggers["console"] = progress.progress_logger(stages)
         try:
             with stages:
                 return job.with_logger_defs(loggers).execute_in_process(
-                    instance=_instance(),
+                    instance=runlog.dagster_instance(),
                     raise_on_error=False,
                     tags=range_tags(first, last),
-                    run_config=runlog.run_config(log) if verbose else _quiet_config(log),
+                    run_config=runlog.run_config(log, level="INFO" if verbose else ""),
                 )
         except Exception as error:  # not a step: a bug or the environment; no traceback here
             logging.getLogger(__name__).exception("kinerja run failed")
             raise click.ClickException(
                 f"{type(error).__name__}: {error} (traceback in {log})"
             ) from error
-
-
-def _quiet_config(log: Path) -> dict:
-    from pipelines.cli import runlog
-
-    config = runlog.run_config(log)
-    config["loggers"]["console"] = {}
-    return config
-
-
-def failed_checks(result: dg.ExecuteInProcessResult) -> list[FailedCheck]:
-    from pipelines.cli.problems import FailedCheck
-
-    checks = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            data = event.asset_check_evaluation_data
-            if not data.passed:
-                checks.append(
-                    FailedCheck(data.asset_key.to_user_string(), data.check_name, data.description)
-                )
-    return checks
 
 
 @click.command("run")
@@ -162,7 +127,7 @@ def run_command(generate_if_empty: bool, quarters: str | None, verbose: bool) ->
     log = runlog.new_log_path(settings)
     click.echo(f"materializing quarters {first} .. {last} ({count}) in one run")
     result = execute(settings, first, last, log, verbose)
-    checks = failed_checks(result)
+    checks = result.get_asset_check_evaluations()
     if not result.success:
         for line in [*problems.check_lines(checks), *runlog.failure_lines(result)]:
             click.echo(line)

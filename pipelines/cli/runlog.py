@@ -92,12 +92,24 @@ LOGGERS = {"console": console_logger, "file": file_logger}
 
 
 def run_config(log: Path, level: str = "INFO") -> dict[str, Any]:
+    """Both loggers configured (a run config naming loggers starts only those it names); a
+    console logger without config (kinerja run's progress) is given none."""
     return {
         "loggers": {
-            "console": {"config": {"log_level": level}},
+            "console": {"config": {"log_level": level}} if level else {},
             "file": {"config": {"path": str(log)}},
         }
     }
+
+
+def dagster_instance() -> dg.DagsterInstance | None:
+    """The DAGSTER_HOME instance, so runs show in the UI; created when the directory is
+    missing (a fresh clone before `make ui`). Without DAGSTER_HOME: None (an ephemeral one)."""
+    home = dagster_home()
+    if home is None:
+        return None
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
 @contextmanager

@@ -9,10 +9,6 @@ import numpy as np
 from pipelines.generate import catalog
 from pipelines.rules import indicator
 
-# Met target, as analysis.difficulty counts it: an employee-year's mean capaian >= 1 within
-# this tolerance (avg over periods in dbt can land on 0.9999999999999999).
-MET_TOLERANCE = 1e-9
-
 
 def target_realisation(
     rng: np.random.Generator, kind: str, ach: np.ndarray, keep_met: bool = False
@@ -65,8 +61,8 @@ def whole_keeping_met(target: np.ndarray, capaian: np.ndarray) -> np.ndarray:
     floor, ceil = np.floor(exact), np.ceil(exact)
     for _ in range(capaian.shape[1]):
         mean = (units / target).mean(axis=1)
-        down = (mean >= 1 - MET_TOLERANCE) & ~met
-        up = (mean < 1 - MET_TOLERANCE) & met
+        down = (mean >= 1 - indicator.MET_TOLERANCE) & ~met
+        up = (mean < 1 - indicator.MET_TOLERANCE) & met
         if not (down.any() or up.any()):
             break
         for wrong, bound, sign in ((down, floor, 1.0), (up, ceil, -1.0)):

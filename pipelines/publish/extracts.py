@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -100,17 +101,28 @@ def _move_into_place(tmp: Path, target: Path) -> None:
     _fsync_dir(target.parent)
 
 
-def _replace_atomically(source: Path, target: Path) -> None:
-    """Copy `source` next to `target`, flush it to disk, then rename it over `target`."""
+@contextmanager
+def replaced_atomically(target: Path, suffix: str = "") -> Iterator[Path]:
+    """A path beside `target` (not yet created) to write the new version to; after the block
+    it is flushed and renamed over `target`, so readers see the old file or the whole new
+    one. Whatever the block leaves behind (a DuckDB WAL too) is removed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.unlink()  # the writer (DuckDB, xlsxwriter, a copy) creates the file itself
     try:
-        shutil.copyfile(source, tmp)
+        yield tmp
         _move_into_place(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+
+
+def _replace_atomically(source: Path, target: Path) -> None:
+    """Copy `source` next to `target`, flush it to disk, then rename it over `target`."""
+    with replaced_atomically(target) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def publish_warehouse(build: Path, published: Path) -> None:
@@ -284,34 +296,23 @@ def publish_extract(
     with `min_group_size`, small groups in the marts (and agencies the fairness tables
     hide) are suppressed."""
     selection = tuple(selection)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".duckdb", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB creates the file itself
     copied: list[str] = []
-    try:
-        with duckdb.connect(str(tmp)) as con:
-            con.execute(f"ATTACH '{build}' AS source (READ_ONLY)")
-            hidden_agencies = hidden_agency_years(con, "source")
-            for schema, name in _tables(con, selection):
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                select = _copy_select(con, schema, name)
-                con.execute(f'CREATE TABLE "{schema}"."{name}" AS {select}')
-                copied.append(f"{schema}.{name}")
-            for (schema, name), (to_schema, to_name) in NOTICES.items():
-                if (schema, name) in _tables(con, [f"{schema}.{name}"]):
-                    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{to_schema}"')
-                    con.execute(
-                        f'CREATE TABLE "{to_schema}"."{to_name}" AS '
-                        f"{_copy_select(con, schema, name)}"
-                    )
-            con.execute("DETACH source")
-            if min_group_size is not None:
-                suppress_small_groups(con, min_group_size, hidden_agencies)
-            con.execute("CHECKPOINT")
-        _move_into_place(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}.wal").unlink(missing_ok=True)
+    with replaced_atomically(target, suffix=".duckdb") as tmp, duckdb.connect(str(tmp)) as con:
+        con.execute(f"ATTACH '{build}' AS source (READ_ONLY)")
+        hidden_agencies = hidden_agency_years(con, "source")
+        for schema, name in _tables(con, selection):
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            select = _copy_select(con, schema, name)
+            con.execute(f'CREATE TABLE "{schema}"."{name}" AS {select}')
+            copied.append(f"{schema}.{name}")
+        for (schema, name), (to_schema, to_name) in NOTICES.items():
+            if (schema, name) in _tables(con, [f"{schema}.{name}"]):
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{to_schema}"')
+                con.execute(
+                    f'CREATE TABLE "{to_schema}"."{to_name}" AS {_copy_select(con, schema, name)}'
+                )
+        con.execute("DETACH source")
+        if min_group_size is not None:
+            suppress_small_groups(con, min_group_size, hidden_agencies)
+        con.execute("CHECKPOINT")
     return copied

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.ingest import blocked
+from pipelines.publish.extracts import replaced_atomically
 from pipelines.publish.safe_export import neutralise_formulas
 from pipelines.settings import DBT_PROJECT_DIR, Settings
 
@@ -266,14 +265,11 @@ def write_workbook(
     with duckdb.connect(str(extract), read_only=True) as con:
         marts = read_marts(con, docs)
         paragraphs = notes_text(con, extract, min_group_size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     options |= {"strings_to_numbers": False, "nan_inf_to_errors": True}
     rows = []
-    try:
-        book = xlsxwriter.Workbook(tmp_name, options)
+    with replaced_atomically(out, suffix=".xlsx") as tmp:
+        book = xlsxwriter.Workbook(str(tmp), options)
         try:
             for table, frame in marts.items():
                 name, header = sheet_name(table), headers(table, frame.columns, docs)
@@ -286,7 +282,4 @@ def write_workbook(
             _write_notes(book, paragraphs, columns)
         finally:
             book.close()
-        os.replace(tmp_name, out)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
     return out

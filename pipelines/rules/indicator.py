@@ -27,6 +27,10 @@ ATTRIBUTES = ("aspek", "arah", "jenis_agregasi")
 HIGHER, LOWER = "naik", "turun"
 SUM, LAST = "jumlah", "terakhir"
 DEFAULT_ARAH, DEFAULT_AGREGASI = HIGHER, LAST
+# A year's target is met at capaian >= 1. The capaian is a mean over periods (dbt: avg) whose
+# last bits depend on the order rows are summed in: 0.9999999999999999 meets it as surely as
+# 1.0 does.
+MET_CAPAIAN, MET_TOLERANCE = 1.0, 1e-9
 LOWER_IS_BETTER_ASPEK = ("waktu", "biaya")
 # A band compares the capaian in percent rounded to 9 decimals: 0.9 * 100 is
 # 90.00000000000001 in floating point, and must band as 90% (Tinggi), not above it.
