@@ -3,12 +3,11 @@
 # `make run PYTHON=python3.11 VENV=.venv-3.11` builds another environment beside the default.
 SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
 PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
-ifndef PYTHON
-PYTHON := $(shell for v in 13 12 11; do \
+# Looked up only when a recipe uses it (creating an environment), not at every `make`.
+PYTHON ?= $(shell for v in 13 12 11; do \
   for p in python3.$$v $$(ls -d $(PYENV_VERSIONS)/3.$$v.*/bin/python3.$$v 2>/dev/null | sort -V -r); \
   do $$p -c '$(SUPPORTED)' 2>/dev/null && command -v $$p && exit; done; done; \
   python3 -c '$(SUPPORTED)' 2>/dev/null && command -v python3)
-endif
 VENV ?= .venv
 BIN := $(abspath $(VENV)/bin)
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
